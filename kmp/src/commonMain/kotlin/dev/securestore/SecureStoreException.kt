@@ -1,0 +1,52 @@
+package dev.securestore
+
+/**
+ * A failure of a [SecureStore] operation. Messages name the offending key, option or limit
+ * and never contain a value.
+ */
+public sealed class SecureStoreException(message: String, cause: Throwable? = null) : Exception(message, cause) {
+    /** The key is empty, too long, or contains a character outside `A-Z a-z 0-9 . - _`. */
+    public class InvalidKey(public val key: String, public val reason: String) :
+        SecureStoreException("invalid key \"$key\": $reason")
+
+    /** The service name is empty, too long, or contains U+0000. */
+    public class InvalidService(public val service: String, public val reason: String) :
+        SecureStoreException("invalid keychainService \"$service\": $reason")
+
+    /** The value is not valid text: it cannot be encoded to, or decoded from, UTF-8. */
+    public class InvalidValue(public val reason: String, cause: Throwable? = null) :
+        SecureStoreException("invalid value: $reason", cause)
+
+    /** The value is larger than the limit; the stored value is unchanged. */
+    public class ValueTooLarge(public val sizeBytes: Long, public val limitBytes: Long) :
+        SecureStoreException("value is $sizeBytes bytes, over the limit of $limitBytes bytes; the stored value is unchanged")
+
+    /** The platform cannot honour an option, so nothing was stored with weaker protection. */
+    public class UnsupportedOption(public val option: String, public val reason: String) :
+        SecureStoreException("unsupported option $option: $reason")
+
+    /** The user dismissed the authentication prompt. */
+    public class AuthenticationCancelled : SecureStoreException("authentication was cancelled by the user")
+
+    /** Authentication failed, or biometrics are locked out after too many attempts. */
+    public class AuthenticationFailed(public val reason: String) :
+        SecureStoreException("authentication failed: $reason")
+
+    /** The device is locked and the entry is not readable until the user unlocks it. */
+    public class DeviceLocked : SecureStoreException("the device is locked; the entry is readable after the user unlocks it")
+
+    /** A stored entry was modified, truncated or moved; it is left in place. */
+    public class IntegrityFailure(public val service: String, public val key: String, public val reason: String) :
+        SecureStoreException("entry \"$key\" in service \"$service\" failed its integrity check: $reason")
+
+    /** Reading or writing storage failed; the previous state is intact. */
+    public class StorageFailure(public val operation: String, public val detail: String) :
+        SecureStoreException("storage failed while trying to $operation: $detail")
+
+    /** The platform key store is unavailable right now; nothing was deleted. */
+    public class KeyStoreUnavailable(public val detail: String) :
+        SecureStoreException("the platform key store is unavailable: $detail")
+
+    /** The app or store is misconfigured; the message says how to fix it. */
+    public class Configuration(public val detail: String) : SecureStoreException("configuration error: $detail")
+}

@@ -1,0 +1,5 @@
+package dev.securestore
+
+class InMemorySecureStoreTest : SecureStoreContract() {
+    override fun createStore(config: SecureStoreConfig): SecureStore = InMemorySecureStore(config)
+}

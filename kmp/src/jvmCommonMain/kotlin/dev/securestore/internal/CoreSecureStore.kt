@@ -1,0 +1,86 @@
+package dev.securestore.internal
+
+import dev.securestore.KeyListing
+import dev.securestore.ProtectionLevel
+import dev.securestore.SecureStore
+import dev.securestore.SecureStoreException
+import dev.securestore.SecureStoreOptions
+import uniffi.securestore.Accessibility
+import uniffi.securestore.EntryOptions
+import uniffi.securestore.Protection
+import uniffi.securestore.SecureStoreCore
+import uniffi.securestore.StoreException
+
+/**
+ * A [SecureStore] over the Rust core, shared by the JVM and Android. The core validates
+ * every input, encrypts, and writes durably; this class only converts types and errors.
+ */
+internal class CoreSecureStore(
+    private val core: SecureStoreCore,
+    private val biometrics: () -> Boolean,
+) : SecureStore {
+    override val maxValueBytes: Int = core.maxValueBytes().toInt()
+
+    override fun getBytesBlocking(key: String, options: SecureStoreOptions): ByteArray? =
+        translate { core.get(key, options.toCore()) }
+
+    override fun setBytesBlocking(key: String, value: ByteArray, options: SecureStoreOptions): Unit =
+        translate { core.set(key, value, options.toCore()) }
+
+    override fun deleteItemBlocking(key: String, options: SecureStoreOptions): Unit =
+        translate { core.delete(key, options.toCore()) }
+
+    override fun listKeysBlocking(options: SecureStoreOptions): KeyListing =
+        translate {
+            val listing = core.listKeys(options.toCore())
+            KeyListing(listing.keys, listing.unreadableEntries.toInt(), listing.rootKeyLost)
+        }
+
+    override fun deleteServiceBlocking(options: SecureStoreOptions): Unit =
+        translate { core.deleteService(options.toCore()) }
+
+    override fun protectionLevel(options: SecureStoreOptions): ProtectionLevel =
+        when (translate { core.protection(options.toCore()) }) {
+            Protection.SOFTWARE -> ProtectionLevel.SOFTWARE
+            Protection.OS_CREDENTIAL_STORE -> ProtectionLevel.OS_CREDENTIAL_STORE
+            Protection.TRUSTED_ENVIRONMENT -> ProtectionLevel.TRUSTED_ENVIRONMENT
+            Protection.STRONG_BOX -> ProtectionLevel.STRONG_BOX
+            Protection.SECURE_ENCLAVE -> ProtectionLevel.SECURE_ENCLAVE
+        }
+
+    override fun isAvailableBlocking(): Boolean = true
+
+    override fun canUseBiometricAuthentication(): Boolean = biometrics()
+}
+
+internal fun SecureStoreOptions.toCore(): EntryOptions =
+    EntryOptions(
+        keychainService = service,
+        keychainAccessible = Accessibility.valueOf(keychainAccessible.name),
+        requireAuthentication = requireAuthentication,
+        authenticationPrompt = authenticationPrompt,
+        accessGroup = accessGroup,
+    )
+
+/** Runs [block], converting the core's errors into the public exception hierarchy. */
+internal inline fun <T> translate(block: () -> T): T =
+    try {
+        block()
+    } catch (e: StoreException) {
+        throw e.toPublic()
+    }
+
+internal fun StoreException.toPublic(): SecureStoreException =
+    when (this) {
+        is StoreException.InvalidKey -> SecureStoreException.InvalidKey(key, reason)
+        is StoreException.InvalidService -> SecureStoreException.InvalidService(service, reason)
+        is StoreException.ValueTooLarge -> SecureStoreException.ValueTooLarge(size.toLong(), limit.toLong())
+        is StoreException.UnsupportedOption -> SecureStoreException.UnsupportedOption(option, reason)
+        is StoreException.AuthenticationCancelled -> SecureStoreException.AuthenticationCancelled()
+        is StoreException.AuthenticationFailed -> SecureStoreException.AuthenticationFailed(reason)
+        is StoreException.DeviceLocked -> SecureStoreException.DeviceLocked()
+        is StoreException.IntegrityFailure -> SecureStoreException.IntegrityFailure(service, key, reason)
+        is StoreException.StorageFailure -> SecureStoreException.StorageFailure(operation, detail)
+        is StoreException.KeyStoreUnavailable -> SecureStoreException.KeyStoreUnavailable(detail)
+        is StoreException.Configuration -> SecureStoreException.Configuration(detail)
+    }

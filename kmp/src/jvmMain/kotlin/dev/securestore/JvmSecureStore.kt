@@ -1,0 +1,87 @@
+package dev.securestore
+
+import dev.securestore.internal.CoreSecureStore
+import dev.securestore.internal.JcaKeyProvider
+import dev.securestore.internal.NativeKeyProviders
+import dev.securestore.internal.NativeLibrary
+import dev.securestore.internal.translate
+import uniffi.securestore.SecureStoreCore
+import java.nio.file.Path
+import java.nio.file.Paths
+
+/**
+ * How a desktop store protects its root keys. The desktop JVM has no hardware-backed key
+ * store, so both choices report [ProtectionLevel.SOFTWARE]: they protect against other users
+ * of the machine (through file permissions) and against copies of the entries alone, not
+ * against code running as the same user.
+ */
+public sealed class JvmKeyProtection {
+    /**
+     * AES keys in a PKCS12 keystore file inside the store directory, created on first write.
+     * Copying the whole directory copies the keys too.
+     */
+    public data object SoftwareKeystore : JvmKeyProtection()
+
+    /**
+     * A 256-bit key that the app supplies, for example from its own secret management.
+     * Entries written with one key are unreadable with another (reads return `null`).
+     */
+    public class AppSuppliedKey(key: ByteArray) : JvmKeyProtection() {
+        internal val key: ByteArray = key.copyOf()
+
+        init {
+            require(key.size == 32) { "an app-supplied key is 32 bytes, this one is ${key.size}" }
+        }
+
+        override fun toString(): String = "AppSuppliedKey(..)"
+    }
+}
+
+/** Opens file-backed stores on the desktop JVM. */
+public object JvmSecureStore {
+    /**
+     * Opens (creating if needed) the store in [directory]. Opening reads no entries, so its
+     * cost does not grow with the number of entries.
+     */
+    public fun open(
+        directory: Path,
+        keyProtection: JvmKeyProtection = JvmKeyProtection.SoftwareKeystore,
+        config: SecureStoreConfig = SecureStoreConfig(),
+    ): SecureStore {
+        checkMaxValueBytes(config.maxValueBytes)
+        NativeLibrary.ensureLoaded()
+        val absolute = directory.toAbsolutePath()
+        val provider = when (keyProtection) {
+            is JvmKeyProtection.SoftwareKeystore -> JcaKeyProvider.keystoreIn(absolute)
+            is JvmKeyProtection.AppSuppliedKey -> JcaKeyProvider.withAppKey(keyProtection.key)
+        }
+        val handle = NativeKeyProviders.nativeRegister(provider)
+        try {
+            val core = translate {
+                SecureStoreCore.openWithJniProvider(absolute.toString(), handle.toULong(), config.maxValueBytes.toULong())
+            }
+            return CoreSecureStore(core) { false }
+        } finally {
+            // The store keeps its own reference to the provider.
+            NativeKeyProviders.nativeUnregister(handle)
+        }
+    }
+
+    /**
+     * Returns the directory the default store uses: the system property
+     * `securestore.directory` if set, else a per-user data directory (`$XDG_DATA_HOME` or
+     * `~/.local/share` on Linux, `~/Library/Application Support` on macOS, `%LOCALAPPDATA%`
+     * on Windows) followed by `securestore`.
+     */
+    public fun defaultDirectory(): Path {
+        System.getProperty("securestore.directory")?.let { return Paths.get(it) }
+        val home = System.getProperty("user.home")
+        val os = System.getProperty("os.name").lowercase()
+        val base = when {
+            os.startsWith("windows") -> System.getenv("LOCALAPPDATA") ?: Paths.get(home, "AppData", "Local").toString()
+            os.startsWith("mac") -> Paths.get(home, "Library", "Application Support").toString()
+            else -> System.getenv("XDG_DATA_HOME")?.takeIf { it.isNotEmpty() } ?: Paths.get(home, ".local", "share").toString()
+        }
+        return Paths.get(base, "securestore")
+    }
+}

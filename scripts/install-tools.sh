@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the build tools that a fresh machine with Rust, a JDK 17 and Maven lacks:
+# the Kotlin Multiplatform binding generator for UniFFI, at the version whose UniFFI
+# matches the core's.
+set -euo pipefail
+
+GOBLEY_VERSION=0.3.7
+
+for tool in cargo java mvn; do
+  command -v "$tool" >/dev/null || { echo "install-tools.sh: $tool is missing; install it first" >&2; exit 1; }
+done
+
+installed=$(gobley-uniffi-bindgen --version 2>/dev/null || true)
+if [[ $installed != *"$GOBLEY_VERSION"* ]]; then
+  echo "installing gobley-uniffi-bindgen $GOBLEY_VERSION (about 3 minutes on 2 cores)" >&2
+  cargo install --locked --quiet gobley-uniffi-bindgen --version "$GOBLEY_VERSION"
+fi

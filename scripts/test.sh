@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test that this machine can run: the Rust core's unit and integration tests,
+# then the Kotlin commonTest and jvmTest suites against the real Rust library, then the
+# sample end to end.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+scripts/install-tools.sh
+
+echo "== Rust core: cargo test"
+cargo test --workspace --all-targets
+
+echo "== Kotlin: commonTest and jvmTest on the JVM (Maven)"
+mvn -B -ntp install
+
+echo "== Sample: store in one process, read in another"
+scripts/sample-check.sh
