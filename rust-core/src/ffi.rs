@@ -73,6 +73,11 @@ impl SecureStoreCore {
         self.store.protection(&options)
     }
 
+    /// Returns whether the store's storage can be used now.
+    pub fn is_available(&self) -> bool {
+        self.store.is_available()
+    }
+
     /// Returns the maximum value size in bytes.
     pub fn max_value_bytes(&self) -> u64 {
         self.store.max_value_bytes()

@@ -109,6 +109,11 @@ impl Store {
         self.backend.delete_service(&options.access()?)
     }
 
+    /// Returns whether the store's storage can be used now.
+    pub fn is_available(&self) -> bool {
+        self.backend.is_available()
+    }
+
     /// Reports the protection that entries written with `options` get.
     pub fn protection(&self, options: &EntryOptions) -> Result<Protection> {
         Ok(self.backend.protection(&options.access()?))

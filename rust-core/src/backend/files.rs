@@ -208,6 +208,15 @@ impl FileBackend {
         if parsed.key_id != keys.keys.key_id {
             return Err(integrity("the entry belongs to a different root key"));
         }
+        // The sealed name's associated data covers every header byte, including the flags and
+        // the wrapped data key, so opening it first rejects a tampered header or name before
+        // the platform key is asked to unwrap anything (a tampered wrapped key would otherwise
+        // read as a lost key, `None`).
+        let name_aad = envelope::entry_aad(Part::Name, parsed.header, access.service, entry_id);
+        match crypto::open(keys.keys.value_cipher(), &name_aad, parsed.sealed_name) {
+            Some(name) if name.as_slice() == key.as_bytes() => {}
+            _ => return Err(integrity("the sealed key name does not match")),
+        }
         let aad = envelope::entry_aad(Part::Value, parsed.header, access.service, entry_id);
         let value = match parsed.wrapped_data_key {
             None => crypto::open(keys.keys.value_cipher(), &aad, parsed.sealed_value),
@@ -259,8 +268,19 @@ impl FileBackend {
         let Ok(name) = String::from_utf8(name.to_vec()) else {
             return Ok(None);
         };
-        let valid = validate::validate_key(&name).is_ok() && keys.keys.entry_id(&name) == entry_id;
-        Ok(valid.then_some(name))
+        if validate::validate_key(&name).is_err() || keys.keys.entry_id(&name) != entry_id {
+            return Ok(None);
+        }
+        // A plain entry's value is checked too, so a listed key is one that `get` can read.
+        // NOTE: the value of an authenticated entry cannot be checked without the user, so a
+        // damaged one is listed and only its `get` raises IntegrityFailure.
+        if parsed.wrapped_data_key.is_none() {
+            let value_aad = envelope::entry_aad(Part::Value, parsed.header, service, &entry_id);
+            if crypto::open(keys.keys.value_cipher(), &value_aad, parsed.sealed_value).is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(name))
     }
 }
 
@@ -350,8 +370,11 @@ impl Backend for FileBackend {
             if !file_name.starts_with(ENTRY_PREFIX) {
                 continue;
             }
+            // Anything but a regular file under an entry name (a directory, a FIFO, a
+            // symbolic link) is counted as unreadable rather than read.
+            let is_file = entry.file_type().map_err(|e| StoreError::storage("list the service directory", e))?.is_file();
             let name = match &state {
-                RootKeyState::Ready(keys) => self
+                RootKeyState::Ready(keys) if is_file => self
                     .read_key_name(access.service, keys, file_name, &entry.path())
                     .map_err(|e| StoreError::storage("read an entry", e))?,
                 _ => None,
@@ -385,5 +408,184 @@ impl Backend for FileBackend {
 
     fn protection(&self, access: &Access<'_>) -> Protection {
         self.provider.protection(access.require_authentication)
+    }
+
+    fn is_available(&self) -> bool {
+        fs::metadata(&self.root).is_ok_and(|meta| meta.is_dir() && !meta.permissions().readonly())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{EntryOptions, Store};
+    use crate::testing::MemoryKeyProvider;
+
+    struct Fixture {
+        dir: tempfile::TempDir,
+        provider: Arc<MemoryKeyProvider>,
+    }
+
+    impl Fixture {
+        fn new(provider: MemoryKeyProvider) -> Self {
+            Fixture { dir: tempfile::tempdir().unwrap(), provider: Arc::new(provider) }
+        }
+
+        /// Opens a store as a new process would: nothing cached.
+        fn open(&self) -> Store {
+            let backend = FileBackend::open(self.dir.path(), self.provider.clone()).unwrap();
+            Store::new(Arc::new(backend), 2048).unwrap()
+        }
+    }
+
+    fn read(store: &Store, key: &str, options: &EntryOptions) -> Option<Vec<u8>> {
+        store.get(key, options).unwrap().map(|v| v.to_vec())
+    }
+
+    fn authenticated() -> EntryOptions {
+        EntryOptions { require_authentication: true, ..Default::default() }
+    }
+
+    #[test]
+    fn read_of_fresh_store_creates_nothing() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let store = fixture.open();
+        assert_eq!(read(&store, "absent", &EntryOptions::default()), None);
+        assert_eq!(store.list(&EntryOptions::default()).unwrap(), KeyListing::default());
+        assert_eq!(fixture.provider.created_keys(), 0);
+        assert_eq!(fs::read_dir(fixture.dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn lost_platform_key_reads_none_and_recovers_on_write() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let other = EntryOptions::for_service("other");
+        fixture.open().set("session", b"old", &options).unwrap();
+        fixture.open().set("kept", b"other service", &other).unwrap();
+
+        fixture.provider.lose_key(&FileBackend::alias(&options.keychain_service, false));
+        let store = fixture.open();
+        let created = fixture.provider.created_keys();
+        assert_eq!(read(&store, "session", &options), None);
+        assert_eq!(fixture.provider.created_keys(), created, "a read never creates key material");
+        let listing = store.list(&options).unwrap();
+        assert!(listing.root_key_lost);
+        assert_eq!(listing.unreadable_entries, 1);
+
+        store.set("k2", b"v2", &options).unwrap();
+        assert_eq!(read(&store, "k2", &options).as_deref(), Some(&b"v2"[..]));
+        assert_eq!(read(&fixture.open(), "k2", &options).as_deref(), Some(&b"v2"[..]));
+        assert_eq!(read(&store, "session", &options), None);
+        assert_eq!(store.list(&options).unwrap(), KeyListing { keys: vec!["k2".into()], ..Default::default() });
+        assert_eq!(read(&fixture.open(), "kept", &other).as_deref(), Some(&b"other service"[..]));
+    }
+
+    #[test]
+    fn invalidated_auth_key_reads_none_and_write_recreates() {
+        let fixture = Fixture::new(MemoryKeyProvider::with_authentication());
+        let store = fixture.open();
+        store.set("plain", b"plain value", &EntryOptions::default()).unwrap();
+        store.set("secret", b"auth value", &authenticated()).unwrap();
+        assert_eq!(read(&store, "secret", &authenticated()).as_deref(), Some(&b"auth value"[..]));
+
+        fixture.provider.lose_key(&FileBackend::alias(validate::DEFAULT_SERVICE, true));
+        assert_eq!(read(&store, "secret", &authenticated()), None);
+        assert_eq!(read(&store, "plain", &EntryOptions::default()).as_deref(), Some(&b"plain value"[..]));
+
+        store.set("secret", b"new auth value", &authenticated()).unwrap();
+        assert_eq!(read(&fixture.open(), "secret", &authenticated()).as_deref(), Some(&b"new auth value"[..]));
+        let listing = store.list(&EntryOptions::default()).unwrap();
+        assert_eq!(listing.keys, vec!["plain".to_owned(), "secret".to_owned()]);
+    }
+
+    #[test]
+    fn authenticated_value_needs_the_auth_key() {
+        let fixture = Fixture::new(MemoryKeyProvider::with_authentication());
+        let store = fixture.open();
+        store.set("plain", b"first", &EntryOptions::default()).unwrap();
+        store.set("secret", b"second", &authenticated()).unwrap();
+
+        fixture.provider.fail_next(ProviderError::UserCancelled);
+        assert_eq!(store.get("secret", &authenticated()), Err(StoreError::AuthenticationCancelled));
+        assert_eq!(read(&store, "plain", &EntryOptions::default()).as_deref(), Some(&b"first"[..]));
+        assert_eq!(read(&store, "secret", &authenticated()).as_deref(), Some(&b"second"[..]));
+    }
+
+    #[test]
+    fn transient_provider_failure_throws_and_deletes_nothing() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        fixture.open().set("token", b"value", &EntryOptions::default()).unwrap();
+
+        let store = fixture.open();
+        fixture.provider.fail_next(ProviderError::Unavailable("busy".into()));
+        assert!(matches!(
+            store.get("token", &EntryOptions::default()),
+            Err(StoreError::KeyStoreUnavailable { .. })
+        ));
+        fixture.provider.fail_next(ProviderError::Unavailable("busy".into()));
+        assert!(store.set("token", b"new", &EntryOptions::default()).is_err());
+        assert_eq!(read(&store, "token", &EntryOptions::default()).as_deref(), Some(&b"value"[..]));
+    }
+
+    #[test]
+    fn unsupported_authentication_stores_nothing() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let store = fixture.open();
+        store.set("k", b"plain", &EntryOptions::default()).unwrap();
+        let result = store.set("k", b"secret", &authenticated());
+        assert!(matches!(result, Err(StoreError::UnsupportedOption { ref option, .. }) if option == "requireAuthentication"));
+        assert_eq!(read(&store, "k", &EntryOptions::default()).as_deref(), Some(&b"plain"[..]));
+    }
+
+    #[test]
+    fn moved_entry_fails_integrity() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let store = fixture.open();
+        let options = EntryOptions::default();
+        store.set("a", b"value of a", &options).unwrap();
+        store.set("b", b"value of b", &options).unwrap();
+        let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
+        let dir = backend.service_dir(&options.keychain_service);
+        let RootKeyState::Ready(keys) = backend.load_root_key(&options.keychain_service, &dir).unwrap() else {
+            panic!("root key missing");
+        };
+        let path_a = dir.join(entry_file_name(&keys.keys.entry_id("a")));
+        let path_b = dir.join(entry_file_name(&keys.keys.entry_id("b")));
+        fs::copy(&path_a, &path_b).unwrap();
+
+        assert!(matches!(store.get("b", &options), Err(StoreError::IntegrityFailure { ref key, .. }) if key == "b"));
+        let listing = store.list(&options).unwrap();
+        assert_eq!(listing.keys, vec!["a".to_owned()]);
+        assert_eq!(listing.unreadable_entries, 1);
+    }
+
+    #[test]
+    fn root_key_is_unwrapped_once_per_process() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let store = fixture.open();
+        for i in 0..10 {
+            store.set(&format!("k{i}"), b"v", &EntryOptions::default()).unwrap();
+            store.get(&format!("k{i}"), &EntryOptions::default()).unwrap();
+        }
+        assert_eq!(fixture.provider.unwrap_calls(), 0, "the writer cached the key it created");
+        let reader = fixture.open();
+        for i in 0..10 {
+            reader.get(&format!("k{i}"), &EntryOptions::default()).unwrap();
+        }
+        assert_eq!(fixture.provider.unwrap_calls(), 1);
+    }
+
+    #[test]
+    fn delete_service_removes_keys_and_entries() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let store = fixture.open();
+        let options = EntryOptions::for_service("svc");
+        store.set("a", b"1", &options).unwrap();
+        store.delete_service(&options).unwrap();
+        assert_eq!(read(&store, "a", &options), None);
+        assert!(fixture.provider.aliases().is_empty());
+        store.set("a", b"2", &options).unwrap();
+        assert_eq!(read(&fixture.open(), "a", &options).as_deref(), Some(&b"2"[..]));
     }
 }

@@ -78,4 +78,9 @@ pub trait Backend: Send + Sync {
 
     /// Reports the protection that entries written with `access` get.
     fn protection(&self, access: &Access<'_>) -> Protection;
+
+    /// Returns whether the backend's storage can be used now.
+    fn is_available(&self) -> bool {
+        true
+    }
 }

@@ -48,7 +48,7 @@ internal class CoreSecureStore(
             Protection.SECURE_ENCLAVE -> ProtectionLevel.SECURE_ENCLAVE
         }
 
-    override fun isAvailableBlocking(): Boolean = true
+    override fun isAvailableBlocking(): Boolean = core.isAvailable()
 
     override fun canUseBiometricAuthentication(): Boolean = biometrics()
 }
