@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the sample as a user would: stores a secret in one process, reads it in another,
-# checks the exit codes of bad input, and checks that no file holds the key name or value.
+# checks the exit codes of bad input, and checks that no file contains the key name or value.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)

@@ -11,8 +11,8 @@ import kotlinx.coroutines.withContext
  * `null` from a read means the entry is absent, or its key material was permanently lost
  * (a backup restored without its key, a new biometric enrolment).
  *
- * Suspend functions run on a background dispatcher and never block the caller's thread;
- * the `...Blocking` variants run on the calling thread for code that cannot suspend.
+ * Suspend functions run on a background dispatcher and never block the caller's thread.
+ * The `...Blocking` variants run on the calling thread, for code that cannot suspend.
  */
 public interface SecureStore {
     /** The maximum size of a value in bytes; text is measured in UTF-8 bytes. */
@@ -145,5 +145,5 @@ internal fun decodeText(key: String, bytes: ByteArray): String =
     try {
         bytes.decodeToString(throwOnInvalidSequence = true)
     } catch (e: CharacterCodingException) {
-        throw SecureStoreException.InvalidValue("entry \"$key\" holds bytes that are not UTF-8 text; read it with getBytes", e)
+        throw SecureStoreException.InvalidValue("entry \"$key\" contains bytes that are not valid UTF-8 text; read it with getBytes", e)
     }

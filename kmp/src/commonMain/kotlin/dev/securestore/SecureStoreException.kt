@@ -47,6 +47,6 @@ public sealed class SecureStoreException(message: String, cause: Throwable? = nu
     public class KeyStoreUnavailable(public val detail: String) :
         SecureStoreException("the platform key store is unavailable: $detail")
 
-    /** The app or store is misconfigured; the message says how to fix it. */
+    /** The app or store is misconfigured. The message explains the fix. */
     public class Configuration(public val detail: String) : SecureStoreException("configuration error: $detail")
 }

@@ -92,7 +92,8 @@ abstract class SecureStoreContract {
                     }
                     assertEquals(target.toLong(), error.sizeBytes)
                     assertEquals(limit.toLong(), error.limitBytes)
-                    assertTrue("$target" in error.message!! && "$limit" in error.message!!, error.message)
+                    assertTrue("$target" in error.message!!, error.message)
+                    assertTrue("$limit" in error.message!!, error.message)
                     assertEquals("previous", store.getItemBlocking("limit"), "the old value stays")
                 }
             }

@@ -10,7 +10,7 @@ import java.nio.file.Path
 import java.nio.file.Paths
 
 /**
- * How a desktop store protects its root keys. The desktop JVM has no hardware-backed key
+ * The protection of a desktop store's root keys. The desktop JVM has no hardware-backed key
  * store, so both choices report [ProtectionLevel.SOFTWARE]: they protect against other users
  * of the machine (through file permissions) and against copies of the entries alone, not
  * against code running as the same user.

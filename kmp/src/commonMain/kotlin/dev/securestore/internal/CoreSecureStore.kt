@@ -12,7 +12,7 @@ import uniffi.securestore.SecureStoreCore
 import uniffi.securestore.StoreException
 
 /**
- * A [SecureStore] over the Rust core, shared by the JVM and Android. The core validates
+ * A [SecureStore] over the Rust core, shared by every platform. The core validates
  * every input, encrypts, and writes durably; this class only converts types and errors.
  */
 internal class CoreSecureStore(
