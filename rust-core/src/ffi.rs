@@ -42,6 +42,32 @@ impl SecureStoreCore {
         }
     }
 
+    /// Opens a store whose entries are items of the system Keychain (iOS, tvOS, macOS).
+    #[uniffi::constructor]
+    pub fn open_keychain(max_value_bytes: u64) -> Result<Arc<Self>> {
+        #[cfg(target_vendor = "apple")]
+        {
+            let backend = crate::backend::keychain::KeychainBackend::system();
+            Ok(Arc::new(SecureStoreCore { store: Store::new(Arc::new(backend), max_value_bytes)? }))
+        }
+        #[cfg(not(target_vendor = "apple"))]
+        {
+            let _ = max_value_bytes;
+            Err(StoreError::Configuration {
+                detail: "the Keychain exists only on Apple platforms; open a file-backed store instead".to_owned(),
+            })
+        }
+    }
+
+    /// Opens a store over an in-memory Keychain that behaves like the system one, for tests
+    /// of the bindings on machines without a Keychain.
+    #[uniffi::constructor]
+    pub fn open_in_memory_keychain(max_value_bytes: u64) -> Result<Arc<Self>> {
+        use crate::backend::keychain::{BiometrySupport, FakeKeychain, KeychainBackend};
+        let backend = KeychainBackend::new(Arc::new(FakeKeychain::new()), BiometrySupport::Supported);
+        Ok(Arc::new(SecureStoreCore { store: Store::new(Arc::new(backend), max_value_bytes)? }))
+    }
+
     /// Reads a value; `None` if absent or if its key material was permanently lost.
     pub fn get(&self, key: String, options: EntryOptions) -> Result<Option<Vec<u8>>> {
         Ok(self.store.get(&key, &options)?.map(|value| value.to_vec()))
@@ -94,4 +120,12 @@ pub fn default_max_value_bytes() -> u64 {
 #[uniffi::export]
 pub fn default_service() -> String {
     crate::validate::DEFAULT_SERVICE.to_owned()
+}
+
+/// Reports whether biometric authentication can protect entries: `Some(false)` where the
+/// platform has none (tvOS) or no Keychain, `None` where only LocalAuthentication can tell
+/// (iOS, macOS), which the Kotlin side then asks.
+#[uniffi::export]
+pub fn can_use_biometric_authentication() -> Option<bool> {
+    crate::backend::keychain::can_use_biometric_authentication()
 }

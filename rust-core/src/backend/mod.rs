@@ -4,7 +4,10 @@
 //! and the desktop, the Keychain on Apple platforms. Backends receive only valid keys and
 //! service names and values within the size limit.
 
+#[cfg(test)]
+pub(crate) mod contract;
 pub mod files;
+pub mod keychain;
 
 use zeroize::Zeroizing;
 
