@@ -24,13 +24,17 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => {}
         Err(err) => return Err(err),
     }
+    let missing: Vec<&Path> = dir.ancestors().take_while(|path| fs::metadata(path).is_err()).collect();
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)?;
-    if let Some(parent) = dir.parent() {
-        sync_dir(parent)?;
+    // Each new directory entry is durable only once its parent is synced.
+    for created in missing {
+        if let Some(parent) = created.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
     }
     Ok(())
 }

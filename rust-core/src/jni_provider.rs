@@ -41,6 +41,8 @@ pub const CODE_DEVICE_LOCKED: i32 = 4;
 pub const CODE_UNSUPPORTED: i32 = 5;
 /// The key store failed in a way that may pass.
 pub const CODE_UNAVAILABLE: i32 = 6;
+/// The provider is misconfigured; the message says how to fix it. The store keeps its entries.
+pub const CODE_CONFIGURATION: i32 = 7;
 
 static JVM: OnceLock<JavaVM> = OnceLock::new();
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
@@ -214,6 +216,7 @@ impl JniKeyProvider {
             CODE_AUTHENTICATION_FAILED => ProviderError::AuthenticationFailed(message),
             CODE_DEVICE_LOCKED => ProviderError::DeviceLocked,
             CODE_UNSUPPORTED => ProviderError::Unsupported { option: "requireAuthentication".to_owned(), reason: message },
+            CODE_CONFIGURATION => ProviderError::Configuration(message),
             _ => ProviderError::Unavailable(message),
         })
     }

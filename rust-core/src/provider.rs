@@ -59,6 +59,9 @@ pub enum ProviderError {
     Unsupported { option: String, reason: String },
     /// The platform key store failed in a way that may pass.
     Unavailable(String),
+    /// The provider is misconfigured, for example an app-supplied key that is not the one the
+    /// store was created with. Unlike [`ProviderError::KeyLost`], the store keeps its entries.
+    Configuration(String),
 }
 
 impl ProviderError {
@@ -76,6 +79,7 @@ impl ProviderError {
                 StoreError::UnsupportedOption { option, reason }
             }
             ProviderError::Unavailable(detail) => StoreError::KeyStoreUnavailable { detail },
+            ProviderError::Configuration(detail) => StoreError::Configuration { detail },
         }
     }
 }

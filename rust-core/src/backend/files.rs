@@ -21,10 +21,14 @@
 //! - A read never creates key material and takes no lock.
 //! - A root key whose platform key is gone is replaced only by a write; reads of its old
 //!   entries return `None`.
+//! - Unwrapped keys are cached per service. Before a write uses them, the root key file's
+//!   bytes are compared with the bytes they came from. Before a read uses them, only the
+//!   file's metadata is compared (see [`FileIdentity`]), which saves reading a second file
+//!   on every `get`; a mismatch falls back to reading the bytes.
 
 use std::collections::HashMap;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -48,12 +52,89 @@ pub struct FileBackend {
     root: PathBuf,
     provider: Arc<dyn KeyProvider>,
     /// Unwrapped service keys, by service name, with the root key file they came from.
-    cache: Mutex<HashMap<String, Arc<CachedKeys>>>,
+    cache: Mutex<HashMap<String, CacheEntry>>,
+}
+
+struct CacheEntry {
+    keys: Arc<CachedKeys>,
+    /// The root key file that `keys.file` was last read from, kept open; `None` until a
+    /// read of the file (the writer that creates a root key has not read it).
+    source: Option<OpenRootKeyFile>,
 }
 
 struct CachedKeys {
     file: Vec<u8>,
     keys: ServiceKeys,
+}
+
+/// The device, inode, size and timestamps of a file, as `stat` reports them.
+///
+/// This store replaces `root.key` only by renaming a new file over it, and removes it only
+/// by unlinking. While the backend keeps the file it read open, the file system cannot give
+/// that inode number to a new file on the same device, so an equal (device, inode) means the
+/// path still names the file whose bytes are cached. Size, mtime and ctime are compared too,
+/// so an outside tool that rewrites the file in place is noticed as well.
+/// NOTE: such an in-place rewrite to the same size within one timestamp tick of the last
+/// read is not noticed by reads, only by writes, which always compare the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FileIdentity {
+    #[cfg(unix)]
+    fn of(meta: &fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileIdentity {
+            device: meta.dev(),
+            inode: meta.ino(),
+            size: meta.size(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    /// Without a stable inode number the identity is unknown, so every read compares bytes.
+    #[cfg(not(unix))]
+    fn of(_meta: &fs::Metadata) -> Option<Self> {
+        None
+    }
+}
+
+/// A root key file that was read, held open so that its inode number stays taken.
+struct OpenRootKeyFile {
+    identity: FileIdentity,
+    _file: fs::File,
+}
+
+/// Reads the root key file together with the identity of the very file read, or returns
+/// `None` if it does not exist.
+fn read_root_key_file(path: &Path) -> io::Result<Option<(Vec<u8>, Option<OpenRootKeyFile>)>> {
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    // The identity is taken before reading, so a concurrent in-place rewrite can only make
+    // it older than the bytes, which the next check sees as a change.
+    let identity = FileIdentity::of(&file.metadata()?);
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    let source = identity.map(|identity| OpenRootKeyFile { identity, _file: file });
+    Ok(Some((bytes, source)))
+}
+
+/// How cached keys are checked against the root key file before they are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// Compare the file's [`FileIdentity`], reading the bytes only if it changed. For reads.
+    Metadata,
+    /// Compare the file's bytes. For writes, which must never use a replaced root key.
+    Contents,
 }
 
 enum RootKeyState {
@@ -63,11 +144,24 @@ enum RootKeyState {
 }
 
 impl FileBackend {
-    /// Opens the store in `root`, creating the directory (mode 0700) if needed. Opening
-    /// reads no entries and unwraps no keys, so it costs the same for any number of entries.
+    /// Opens the store in `root`. The directory (mode 0700) is created by the first write, so
+    /// opening and reading create nothing. Opening reads no entries and unwraps no keys, so
+    /// it costs the same for any number of entries.
     pub fn open(root: impl Into<PathBuf>, provider: Arc<dyn KeyProvider>) -> Result<Self> {
         let root = root.into();
-        fsutil::create_private_dir(&root).map_err(|e| StoreError::storage("create the store directory", e))?;
+        match fs::metadata(&root) {
+            Ok(meta) if !meta.is_dir() => {
+                return Err(StoreError::storage(
+                    "open the store directory",
+                    format!("{} exists and is not a directory", root.display()),
+                ))
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => {
+                return Err(StoreError::storage("open the store directory", format!("{}: {err}", root.display())))
+            }
+        }
         Ok(FileBackend { root, provider, cache: Mutex::new(HashMap::new()) })
     }
 
@@ -94,15 +188,22 @@ impl FileBackend {
         fsutil::lock_file(&dir.join(LOCK_FILE), exclusive).map_err(|e| StoreError::storage("lock the service", e))
     }
 
-    fn load_root_key(&self, service: &str, dir: &Path) -> Result<RootKeyState> {
-        let bytes = match fsutil::read_optional(&dir.join(ROOT_KEY_FILE)) {
-            Ok(Some(bytes)) => bytes,
+    fn load_root_key(&self, service: &str, dir: &Path, freshness: Freshness) -> Result<RootKeyState> {
+        let path = dir.join(ROOT_KEY_FILE);
+        if freshness == Freshness::Metadata {
+            if let Some(state) = self.cached_if_unchanged(service, &path) {
+                return Ok(state);
+            }
+        }
+        let (bytes, source) = match read_root_key_file(&path) {
+            Ok(Some(read)) => read,
             Ok(None) => return Ok(RootKeyState::Absent),
             Err(err) => return Err(StoreError::storage("read the root key", err)),
         };
-        if let Some(cached) = self.cache.lock().expect("cache lock").get(service) {
-            if cached.file == bytes {
-                return Ok(RootKeyState::Ready(Arc::clone(cached)));
+        if let Some(entry) = self.cache.lock().expect("cache lock").get_mut(service) {
+            if entry.keys.file == bytes {
+                entry.source = source;
+                return Ok(RootKeyState::Ready(Arc::clone(&entry.keys)));
             }
         }
         // A root key file that does not parse was not written by this store; like a key
@@ -122,8 +223,25 @@ impl FileBackend {
             return Ok(RootKeyState::Lost);
         };
         let cached = Arc::new(CachedKeys { keys: ServiceKeys::derive(&root_key, parsed.key_id), file: bytes });
-        self.cache.lock().expect("cache lock").insert(service.to_owned(), Arc::clone(&cached));
+        let entry = CacheEntry { keys: Arc::clone(&cached), source };
+        self.cache.lock().expect("cache lock").insert(service.to_owned(), entry);
         Ok(RootKeyState::Ready(cached))
+    }
+
+    /// Returns the cached keys of `service` if the root key file is still the one they were
+    /// read from, `Absent` if the file is gone, and `None` if that cannot be told without
+    /// reading the file.
+    fn cached_if_unchanged(&self, service: &str, path: &Path) -> Option<RootKeyState> {
+        let (identity, keys) = {
+            let cache = self.cache.lock().expect("cache lock");
+            let entry = cache.get(service)?;
+            (entry.source.as_ref()?.identity, Arc::clone(&entry.keys))
+        };
+        match fs::metadata(path) {
+            Ok(meta) if FileIdentity::of(&meta) == Some(identity) => Some(RootKeyState::Ready(keys)),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Some(RootKeyState::Absent),
+            _ => None,
+        }
     }
 
     /// Creates a new root key for `service`. Must be called under the exclusive lock.
@@ -145,7 +263,8 @@ impl FileBackend {
                 .map_err(|e| StoreError::storage("remove entries of the lost root key", e))?;
         }
         let cached = Arc::new(CachedKeys { keys: ServiceKeys::derive(&root_key, key_id), file });
-        self.cache.lock().expect("cache lock").insert(service.to_owned(), Arc::clone(&cached));
+        let entry = CacheEntry { keys: Arc::clone(&cached), source: None };
+        self.cache.lock().expect("cache lock").insert(service.to_owned(), entry);
         Ok(cached)
     }
 
@@ -164,12 +283,12 @@ impl FileBackend {
     /// needed, together with the lock that must be held until the write is durable.
     fn keys_for_write(&self, service: &str, dir: &Path) -> Result<(Arc<CachedKeys>, fs::File)> {
         let shared = self.lock(dir, false)?;
-        if let RootKeyState::Ready(keys) = self.load_root_key(service, dir)? {
+        if let RootKeyState::Ready(keys) = self.load_root_key(service, dir, Freshness::Contents)? {
             return Ok((keys, shared));
         }
         drop(shared);
         let exclusive = self.lock(dir, true)?;
-        let keys = match self.load_root_key(service, dir)? {
+        let keys = match self.load_root_key(service, dir, Freshness::Contents)? {
             RootKeyState::Ready(keys) => keys,
             RootKeyState::Absent => self.create_root_key(service, dir, false)?,
             RootKeyState::Lost => self.create_root_key(service, dir, true)?,
@@ -291,7 +410,7 @@ fn entry_file_name(entry_id: &[u8; ENTRY_ID_LEN]) -> String {
 impl Backend for FileBackend {
     fn get(&self, access: &Access<'_>, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let dir = self.service_dir(access.service);
-        let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir)? else {
+        let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir, Freshness::Metadata)? else {
             return Ok(None);
         };
         let entry_id = keys.keys.entry_id(key);
@@ -304,7 +423,9 @@ impl Backend for FileBackend {
 
     fn set(&self, access: &Access<'_>, key: &str, value: &[u8]) -> Result<()> {
         let dir = self.service_dir(access.service);
-        fsutil::create_private_dir(&dir).map_err(|e| StoreError::storage("create the service directory", e))?;
+        fsutil::create_private_dir(&dir).map_err(|e| {
+            StoreError::storage("create the service directory", format!("{}: {e}", dir.display()))
+        })?;
         let (keys, _lock) = self.keys_for_write(access.service, &dir)?;
         let entry_id = keys.keys.entry_id(key);
         let sealing_error = |e: crypto::SealError| StoreError::storage("encrypt the entry", format!("{e:?}"));
@@ -344,7 +465,7 @@ impl Backend for FileBackend {
         }
         let _lock = self.lock(&dir, false)?;
         // Entries under an absent or lost root key are unreadable already.
-        let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir)? else {
+        let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir, Freshness::Contents)? else {
             return Ok(());
         };
         let entry_id = keys.keys.entry_id(key);
@@ -359,7 +480,7 @@ impl Backend for FileBackend {
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(listing),
             Err(err) => return Err(StoreError::storage("list the service directory", err)),
         };
-        let state = self.load_root_key(access.service, &dir)?;
+        let state = self.load_root_key(access.service, &dir, Freshness::Metadata)?;
         listing.root_key_lost = matches!(state, RootKeyState::Lost);
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::storage("list the service directory", e))?;
@@ -411,7 +532,9 @@ impl Backend for FileBackend {
     }
 
     fn is_available(&self) -> bool {
-        fs::metadata(&self.root).is_ok_and(|meta| meta.is_dir() && !meta.permissions().readonly())
+        // The root is created by the first write, so its nearest existing ancestor decides.
+        let existing = self.root.ancestors().find_map(|dir| fs::metadata(dir).ok());
+        existing.is_some_and(|meta| meta.is_dir() && !meta.permissions().readonly())
     }
 }
 
@@ -547,7 +670,7 @@ mod tests {
         store.set("b", b"value of b", &options).unwrap();
         let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
         let dir = backend.service_dir(&options.keychain_service);
-        let RootKeyState::Ready(keys) = backend.load_root_key(&options.keychain_service, &dir).unwrap() else {
+        let RootKeyState::Ready(keys) = backend.load_root_key(&options.keychain_service, &dir, Freshness::Contents).unwrap() else {
             panic!("root key missing");
         };
         let path_a = dir.join(entry_file_name(&keys.keys.entry_id("a")));
@@ -587,5 +710,40 @@ mod tests {
         assert!(fixture.provider.aliases().is_empty());
         store.set("a", b"2", &options).unwrap();
         assert_eq!(read(&fixture.open(), "a", &options).as_deref(), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn reader_notices_root_key_replaced_elsewhere() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        let writer = fixture.open();
+        writer.set("k", b"first", &options).unwrap();
+        assert_eq!(read(&reader, "k", &options).as_deref(), Some(&b"first"[..]));
+        assert_eq!(read(&reader, "k", &options).as_deref(), Some(&b"first"[..]), "served from the cache");
+
+        writer.delete_service(&options).unwrap();
+        assert_eq!(read(&reader, "k", &options), None, "the root key file is gone");
+
+        // A new root key file of the same size, written right away, under a new platform key.
+        writer.set("k", b"second", &options).unwrap();
+        assert_eq!(read(&reader, "k", &options).as_deref(), Some(&b"second"[..]));
+        assert_eq!(reader.list(&options).unwrap().keys, vec!["k".to_owned()]);
+    }
+
+    #[test]
+    fn reader_notices_root_key_replaced_while_cached() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        fixture.open().set("k", b"first", &options).unwrap();
+        assert_eq!(read(&reader, "k", &options).as_deref(), Some(&b"first"[..]));
+
+        // Another process replaces the root key without deleting the service first, as after
+        // its platform key was lost: the reader's cached key must not be used any more.
+        fixture.provider.lose_all_keys();
+        let writer = fixture.open();
+        writer.set("k", b"second", &options).unwrap();
+        assert_eq!(read(&reader, "k", &options).as_deref(), Some(&b"second"[..]));
     }
 }

@@ -71,7 +71,7 @@ private fun checkKey(key: String) {
     }
     val bad = key.firstOrNull { !(it in 'a'..'z' || it in 'A'..'Z' || it in '0'..'9' || it == '.' || it == '-' || it == '_') }
     if (bad != null) {
-        throw SecureStoreException.InvalidKey(key, "character '$bad' is not allowed; use only A-Z a-z 0-9 . - _")
+        throw SecureStoreException.InvalidKey(key, "character ${quoted(bad.toString())} is not allowed; use only A-Z a-z 0-9 . - _")
     }
 }
 

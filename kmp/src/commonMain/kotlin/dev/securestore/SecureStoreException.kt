@@ -7,11 +7,11 @@ package dev.securestore
 public sealed class SecureStoreException(message: String, cause: Throwable? = null) : Exception(message, cause) {
     /** The key is empty, too long, or contains a character outside `A-Z a-z 0-9 . - _`. */
     public class InvalidKey(public val key: String, public val reason: String) :
-        SecureStoreException("invalid key \"$key\": $reason")
+        SecureStoreException("invalid key ${quoted(key)}: $reason")
 
     /** The service name is empty, too long, or contains U+0000. */
     public class InvalidService(public val service: String, public val reason: String) :
-        SecureStoreException("invalid keychainService \"$service\": $reason")
+        SecureStoreException("invalid keychainService ${quoted(service)}: $reason")
 
     /** The value is not valid text: it cannot be encoded to, or decoded from, UTF-8. */
     public class InvalidValue(public val reason: String, cause: Throwable? = null) :
@@ -37,7 +37,7 @@ public sealed class SecureStoreException(message: String, cause: Throwable? = nu
 
     /** A stored entry was modified, truncated or moved; it is left in place. */
     public class IntegrityFailure(public val service: String, public val key: String, public val reason: String) :
-        SecureStoreException("entry \"$key\" in service \"$service\" failed its integrity check: $reason")
+        SecureStoreException("entry ${quoted(key)} in service ${quoted(service)} failed its integrity check: $reason")
 
     /** Reading or writing storage failed; the previous state is intact. */
     public class StorageFailure(public val operation: String, public val detail: String) :
@@ -50,3 +50,20 @@ public sealed class SecureStoreException(message: String, cause: Throwable? = nu
     /** The app or store is misconfigured. The message explains the fix. */
     public class Configuration(public val detail: String) : SecureStoreException("configuration error: $detail")
 }
+
+/** Quotes [text] for a message, escaping control characters so a name cannot break a log line. */
+internal fun quoted(text: String): String =
+    buildString {
+        append('"')
+        for (char in text) {
+            when {
+                char == '"' || char == '\\' -> append('\\').append(char)
+                char == '\n' -> append("\\n")
+                char == '\t' -> append("\\t")
+                char == '\r' -> append("\\r")
+                char < ' ' || char == '\u007f' -> append("\\u").append(char.code.toString(16).padStart(4, '0'))
+                else -> append(char)
+            }
+        }
+        append('"')
+    }

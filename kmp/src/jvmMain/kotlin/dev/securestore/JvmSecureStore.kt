@@ -1,11 +1,8 @@
 package dev.securestore
 
-import dev.securestore.internal.CoreSecureStore
 import dev.securestore.internal.JcaKeyProvider
-import dev.securestore.internal.NativeKeyProviders
 import dev.securestore.internal.NativeLibrary
-import dev.securestore.internal.translate
-import uniffi.securestore.SecureStoreCore
+import dev.securestore.internal.openCoreStore
 import java.nio.file.Path
 import java.nio.file.Paths
 
@@ -24,7 +21,9 @@ public sealed class JvmKeyProtection {
 
     /**
      * A 256-bit key that the app supplies, for example from its own secret management.
-     * Entries written with one key are unreadable with another (reads return `null`).
+     * Opening a store with another key than the one it was created with makes every
+     * operation on its existing services throw [SecureStoreException.Configuration]; the
+     * entries stay until the service is deleted.
      */
     public class AppSuppliedKey(key: ByteArray) : JvmKeyProtection() {
         internal val key: ByteArray = key.copyOf()
@@ -49,22 +48,17 @@ public object JvmSecureStore {
         config: SecureStoreConfig = SecureStoreConfig(),
     ): SecureStore {
         checkMaxValueBytes(config.maxValueBytes)
-        NativeLibrary.ensureLoaded()
+        try {
+            NativeLibrary.ensureLoaded()
+        } catch (e: UnsatisfiedLinkError) {
+            throw SecureStoreException.Configuration("the SecureStore native library could not be loaded: ${e.message}")
+        }
         val absolute = directory.toAbsolutePath()
         val provider = when (keyProtection) {
             is JvmKeyProtection.SoftwareKeystore -> JcaKeyProvider.keystoreIn(absolute)
             is JvmKeyProtection.AppSuppliedKey -> JcaKeyProvider.withAppKey(keyProtection.key)
         }
-        val handle = NativeKeyProviders.nativeRegister(provider)
-        try {
-            val core = translate {
-                SecureStoreCore.openWithJniProvider(absolute.toString(), handle.toULong(), config.maxValueBytes.toULong())
-            }
-            return CoreSecureStore(core) { false }
-        } finally {
-            // The store keeps its own reference to the provider.
-            NativeKeyProviders.nativeUnregister(handle)
-        }
+        return openCoreStore(absolute.toString(), provider, config) { false }
     }
 
     /**

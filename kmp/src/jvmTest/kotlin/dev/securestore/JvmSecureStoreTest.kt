@@ -76,14 +76,16 @@ class JvmSecureStoreTest : SecureStoreContract() {
             storeA.setItemBlocking("session", "with key A")
             assertEquals("with key A", JvmSecureStore.open(appDirectory, JvmKeyProtection.AppSuppliedKey(keyA)).getItemBlocking("session"))
 
-            // Another key cannot unwrap the root key: the entry reads as lost, not as an error.
+            // Another key is a configuration error, never "absent": nothing is replaced.
             val storeB = JvmSecureStore.open(appDirectory, JvmKeyProtection.AppSuppliedKey(keyB))
-            assertNull(storeB.getItemBlocking("session"))
-            assertTrue(storeB.listKeysBlocking().rootKeyLost)
+            assertFailsWith<SecureStoreException.Configuration> { storeB.getItemBlocking("session") }
+            assertFailsWith<SecureStoreException.Configuration> { storeB.setItemBlocking("session", "with key B") }
+            assertFailsWith<SecureStoreException.Configuration> { storeB.listKeysBlocking() }
+            assertEquals("with key A", JvmSecureStore.open(appDirectory, JvmKeyProtection.AppSuppliedKey(keyA)).getItemBlocking("session"))
 
-            // The store stays writable: a write creates a new root key under key B.
+            // Deleting the service is the way to start over with the new key.
+            storeB.deleteServiceBlocking()
             storeB.setItemBlocking("session", "with key B")
-            assertEquals("with key B", storeB.getItemBlocking("session"))
             assertEquals("with key B", JvmSecureStore.open(appDirectory, JvmKeyProtection.AppSuppliedKey(keyB)).getItemBlocking("session"))
         } finally {
             appDirectory.toFile().deleteRecursively()

@@ -57,6 +57,9 @@ public class KeyProviderException(private val code: Int, message: String, cause:
 
         /** The key store failed in a way that may pass. */
         public const val UNAVAILABLE: Int = 6
+
+        /** The provider is misconfigured; the message says how to fix it. The store keeps its entries. */
+        public const val CONFIGURATION: Int = 7
     }
 }
 

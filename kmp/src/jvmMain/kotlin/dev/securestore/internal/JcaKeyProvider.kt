@@ -55,6 +55,17 @@ internal class JcaKeyProvider private constructor(
         try {
             return cipher.doFinal(wrapped, IV_BYTES, wrapped.size - IV_BYTES)
         } catch (e: AEADBadTagException) {
+            if (appKey != null) {
+                // An app-supplied key is never lost the way a device key is: a mismatch means the
+                // app passed another key, and treating it as lost would let the next write
+                // replace the store's keys and its entries.
+                throw KeyProviderException(
+                    KeyProviderException.CONFIGURATION,
+                    "the app-supplied key is not the key this store was created with; open the store " +
+                        "with that key, or delete the service to start over with this one",
+                    e,
+                )
+            }
             throw KeyProviderException(KeyProviderException.KEY_LOST, "the key $alias did not wrap these bytes", e)
         }
     }

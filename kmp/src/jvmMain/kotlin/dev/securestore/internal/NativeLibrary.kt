@@ -2,7 +2,11 @@ package dev.securestore.internal
 
 import java.io.File
 import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.Paths
 import java.nio.file.StandardCopyOption
+import java.nio.file.attribute.PosixFilePermissions
+import java.security.MessageDigest
 
 /**
  * Loads the Rust core once, for both of its callers: JNA (the generated bindings) and the
@@ -11,8 +15,9 @@ import java.nio.file.StandardCopyOption
  *
  * The file is, in order: the path in the system property
  * `uniffi.component.securestore.libraryOverride`, the path in `securestore.library.path`,
- * or the library bundled as a resource under `native/<os>-<arch>/`, extracted to a
- * temporary file when it sits inside a jar.
+ * or the library bundled as a resource under `native/<os>-<arch>/`. A bundled library inside
+ * a jar is extracted once into a private per-user cache directory named after its SHA-256,
+ * and checked against that hash before every load.
  */
 internal object NativeLibrary {
     private const val OVERRIDE_PROPERTY = "uniffi.component.securestore.libraryOverride"
@@ -41,11 +46,61 @@ internal object NativeLibrary {
                     "set the system property securestore.library.path to its location",
             )
         if (url.protocol == "file") return File(url.toURI()).absolutePath
-        val extracted = Files.createTempFile("securestore-", "-" + System.mapLibraryName("securestore")).toFile()
-        extracted.deleteOnExit()
-        url.openStream().use { input -> Files.copy(input, extracted.toPath(), StandardCopyOption.REPLACE_EXISTING) }
-        return extracted.absolutePath
+        val bytes = url.openStream().use { it.readBytes() }
+        return extract(bytes).toString()
     }
+
+    private fun extract(bytes: ByteArray): Path {
+        val digest = sha256(bytes)
+        val directory = cacheDirectory().resolve(digest.take(32))
+        createPrivateDirectories(directory)
+        val target = directory.resolve(System.mapLibraryName("securestore"))
+        if (Files.isRegularFile(target) && sha256(Files.readAllBytes(target)) == digest) return target
+        val temp = Files.createTempFile(directory, ".extract-", ".tmp")
+        try {
+            Files.write(temp, bytes)
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
+        } finally {
+            Files.deleteIfExists(temp)
+        }
+        return target
+    }
+
+    /** Returns the per-user cache directory for extracted libraries. */
+    private fun cacheDirectory(): Path {
+        val home = System.getProperty("user.home")
+        val os = System.getProperty("os.name").lowercase()
+        val base = when {
+            os.startsWith("windows") -> System.getenv("LOCALAPPDATA") ?: Paths.get(home, "AppData", "Local").toString()
+            os.startsWith("mac") -> Paths.get(home, "Library", "Caches").toString()
+            else -> System.getenv("XDG_CACHE_HOME")?.takeIf { it.isNotEmpty() } ?: Paths.get(home, ".cache").toString()
+        }
+        return Paths.get(base, "securestore", "native")
+    }
+
+    private fun createPrivateDirectories(directory: Path) {
+        if (directory.fileSystem.supportedFileAttributeViews().contains("posix")) {
+            val ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))
+            var missing = directory
+            val toCreate = ArrayDeque<Path>()
+            while (!Files.exists(missing)) {
+                toCreate.addFirst(missing)
+                missing = missing.parent ?: break
+            }
+            for (path in toCreate) {
+                try {
+                    Files.createDirectory(path, ownerOnly)
+                } catch (_: java.nio.file.FileAlreadyExistsException) {
+                    // Another process created it first.
+                }
+            }
+        } else {
+            Files.createDirectories(directory)
+        }
+    }
+
+    private fun sha256(bytes: ByteArray): String =
+        MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
 
     /** Names the platform as JNA does, for example `linux-x86-64` or `darwin-aarch64`. */
     private fun platformDirectory(): String {
