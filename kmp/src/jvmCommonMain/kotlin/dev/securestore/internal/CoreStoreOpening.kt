@@ -8,7 +8,7 @@ import uniffi.securestore.SecureStoreCore
 /**
  * Opens the Rust core's file-backed store in [directory], with root keys wrapped by
  * [provider] through JNI. The native library must already be loaded by the caller, because
- * JVM and Android load it differently. [biometrics] answers
+ * JVM and Android load it differently. [biometrics] returns the value of
  * [SecureStore.canUseBiometricAuthentication].
  *
  * Every platform opens its stores here, and tests use it to open a store with a key provider
