@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test that this machine can run: the Rust core's unit and integration tests,
-# then the Kotlin commonTest and jvmTest suites against the real Rust library, then the
-# sample end to end.
+# Runs every test that this machine can run: the Rust core's unit and integration tests
+# (crash, concurrency, fault, attack and leak suites included), a short fuzzing run, the
+# Kotlin commonTest and jvmTest suites against the real Rust library, the compilation of
+# androidMain against the Android framework, and the sample end to end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,7 +10,11 @@ cd "$root"
 scripts/install-tools.sh
 
 echo "== Rust core: cargo test"
-cargo test --workspace --all-targets
+cargo test --workspace
+cargo check --workspace --benches
+
+echo "== Rust core: fuzzing each target briefly"
+scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
 echo "== Kotlin: commonTest and jvmTest on the JVM (Maven)"
 mvn -B -ntp install

@@ -111,6 +111,21 @@ pub fn lock_file(path: &Path, exclusive: bool) -> io::Result<File> {
     Ok(file)
 }
 
+/// Opens (creating if needed) a lock file and takes an exclusive lock if no one holds it.
+/// Returns `None` when the lock is held elsewhere.
+pub fn try_lock_file(path: &Path) -> io::Result<Option<File>> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(err)) => Err(err),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@
 //!   file's metadata is compared (see [`FileIdentity`]), which saves reading a second file
 //!   on every `get`; a mismatch falls back to reading the bytes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -53,6 +53,8 @@ pub struct FileBackend {
     provider: Arc<dyn KeyProvider>,
     /// Unwrapped service keys, by service name, with the root key file they came from.
     cache: Mutex<HashMap<String, CacheEntry>>,
+    /// Services whose leftover temporary files this process has already removed.
+    swept: Mutex<HashSet<String>>,
 }
 
 struct CacheEntry {
@@ -162,7 +164,7 @@ impl FileBackend {
                 return Err(StoreError::storage("open the store directory", format!("{}: {err}", root.display())))
             }
         }
-        Ok(FileBackend { root, provider, cache: Mutex::new(HashMap::new()) })
+        Ok(FileBackend { root, provider, cache: Mutex::new(HashMap::new()), swept: Mutex::new(HashSet::new()) })
     }
 
     /// Returns the store's root directory.
@@ -279,9 +281,26 @@ impl FileBackend {
         }
     }
 
+    /// Removes the temporary files that writes killed mid-way left behind, once per service
+    /// and process. Only a holder of the exclusive lock may do so, because every write in
+    /// progress holds the shared lock while its temporary file exists; when another process
+    /// holds the lock the sweep is left for later.
+    fn sweep_temporary_files(&self, service: &str, dir: &Path) {
+        if self.swept.lock().expect("sweep lock").contains(service) {
+            return;
+        }
+        let Ok(lock) = fsutil::try_lock_file(&dir.join(LOCK_FILE)) else {
+            return;
+        };
+        if lock.is_some() && self.remove_files(dir, |name| name.starts_with(TEMP_PREFIX)).is_ok() {
+            self.swept.lock().expect("sweep lock").insert(service.to_owned());
+        }
+    }
+
     /// Returns the service's keys for a write, creating or replacing the root key when
     /// needed, together with the lock that must be held until the write is durable.
     fn keys_for_write(&self, service: &str, dir: &Path) -> Result<(Arc<CachedKeys>, fs::File)> {
+        self.sweep_temporary_files(service, dir);
         let shared = self.lock(dir, false)?;
         if let RootKeyState::Ready(keys) = self.load_root_key(service, dir, Freshness::Contents)? {
             return Ok((keys, shared));
@@ -697,6 +716,25 @@ mod tests {
             reader.get(&format!("k{i}"), &EntryOptions::default()).unwrap();
         }
         assert_eq!(fixture.provider.unwrap_calls(), 1);
+    }
+
+    #[test]
+    fn first_write_removes_leftover_temporary_files() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        fixture.open().set("a", b"1", &options).unwrap();
+        let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
+        let dir = backend.service_dir(&options.keychain_service);
+        fs::write(dir.join(format!("{TEMP_PREFIX}left-by-a-killed-write")), b"ciphertext").unwrap();
+
+        let store = fixture.open();
+        store.set("b", b"2", &options).unwrap();
+        let leftovers = fs::read_dir(&dir)
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().starts_with(TEMP_PREFIX))
+            .count();
+        assert_eq!(leftovers, 0);
+        assert_eq!(read(&store, "a", &options).as_deref(), Some(&b"1"[..]));
     }
 
     #[test]
