@@ -9,14 +9,17 @@ cd "$root"
 
 scripts/install-tools.sh
 
-echo "== Rust core: cargo test"
-cargo test --workspace
+echo "== Rust core: unit tests"
+cargo test --workspace --lib
+
+echo "== Rust core: crash, concurrency, fault, attack and leak suites (with their figures)"
+cargo test --workspace --test '*' -- --nocapture
 cargo check --workspace --benches
 
 echo "== Rust core: fuzzing each target briefly"
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
-echo "== Kotlin: commonTest and jvmTest on the JVM (Maven)"
+echo "== Kotlin: commonTest and jvmTest on the JVM, androidMain against the Android framework (Maven)"
 mvn -B -ntp install
 
 echo "== Sample: store in one process, read in another"
