@@ -14,11 +14,11 @@ use std::fmt;
 #[non_exhaustive]
 pub enum StoreError {
     /// The key is empty or contains a character outside `A-Z a-z 0-9 . - _`.
-    #[error("invalid key {key:?}: {reason}")]
+    #[error("invalid key {:?}: {reason}", crate::validate::shortened(.key))]
     InvalidKey { key: String, reason: String },
 
     /// The service name is empty or too long.
-    #[error("invalid keychainService {service:?}: {reason}")]
+    #[error("invalid keychainService {:?}: {reason}", crate::validate::shortened(.service))]
     InvalidService { service: String, reason: String },
 
     /// The value is larger than the configured limit, in UTF-8 bytes of the plaintext.
@@ -47,7 +47,9 @@ pub enum StoreError {
     #[error("entry {key:?} in service {service:?} failed its integrity check: {reason}")]
     IntegrityFailure { service: String, key: String, reason: String },
 
-    /// Reading or writing the underlying storage failed. The previous state is intact.
+    /// Reading or writing the underlying storage failed. The previous state is intact, except
+    /// when only the final directory sync failed: then the new state may already be visible
+    /// but not yet durable, so read the entry again to learn which state it is in.
     #[error("storage failed while trying to {operation}: {detail}")]
     StorageFailure { operation: String, detail: String },
 

@@ -102,13 +102,36 @@ pub fn lock_file(path: &Path, exclusive: bool) -> io::Result<File> {
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path)?;
-    if exclusive {
-        file.lock()?;
-    } else {
-        file.lock_shared()?;
+    loop {
+        let file = options.open(path)?;
+        if exclusive {
+            file.lock()?;
+        } else {
+            file.lock_shared()?;
+        }
+        // A lock belongs to the file, not the path. If the lock file was deleted or replaced
+        // while this process waited, another process may hold a lock on the new file, so the
+        // lock is taken again on whatever the path names now.
+        if names_same_file(&file, path)? {
+            return Ok(file);
+        }
     }
-    Ok(file)
+}
+
+#[cfg(unix)]
+fn names_same_file(file: &File, path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let opened = file.metadata()?;
+    match fs::metadata(path) {
+        Ok(current) => Ok(opened.dev() == current.dev() && opened.ino() == current.ino()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+#[cfg(not(unix))]
+fn names_same_file(_file: &File, _path: &Path) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// Opens (creating if needed) a lock file and takes an exclusive lock if no one holds it.
@@ -120,7 +143,8 @@ pub fn try_lock_file(path: &Path) -> io::Result<Option<File>> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let file = options.open(path)?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
+        Ok(()) if names_same_file(&file, path)? => Ok(Some(file)),
+        Ok(()) => Ok(None),
         Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(err)) => Err(err),
     }

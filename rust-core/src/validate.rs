@@ -41,6 +41,18 @@ pub fn validate_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The longest rejected name kept whole in an error message.
+const MAX_NAME_IN_ERROR: usize = 64;
+
+/// Cuts a rejected name for an error message, so a secret passed as a key by mistake is not
+/// logged whole. The error's field keeps the whole name for the caller.
+pub(crate) fn shortened(name: &str) -> String {
+    match name.char_indices().nth(MAX_NAME_IN_ERROR) {
+        Some((end, _)) => format!("{}... ({} bytes)", &name[..end], name.len()),
+        None => name.to_owned(),
+    }
+}
+
 fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
 }
@@ -108,7 +120,11 @@ mod tests {
     #[test]
     fn rejects_overlong_key() {
         let key = "k".repeat(MAX_KEY_BYTES + 1);
-        assert!(matches!(validate_key(&key), Err(StoreError::InvalidKey { .. })));
+        let err = validate_key(&key).unwrap_err();
+        assert!(matches!(err, StoreError::InvalidKey { key: ref named, .. } if *named == key));
+        let message = err.to_string();
+        assert!(message.len() < 200, "the message repeats the whole key: {message}");
+        assert!(message.contains("(256 bytes)"), "{message}");
         assert_eq!(validate_key(&"k".repeat(MAX_KEY_BYTES)), Ok(()));
     }
 

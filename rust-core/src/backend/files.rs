@@ -23,8 +23,8 @@
 //!   entries return `None`.
 //! - Unwrapped keys are cached per service. Before a write uses them, the root key file's
 //!   bytes are compared with the bytes they came from. Before a read uses them, only the
-//!   file's metadata is compared (see [`FileIdentity`]), which saves reading a second file
-//!   on every `get`; a mismatch falls back to reading the bytes.
+//!   file's metadata is compared (see [`FileIdentity`]), so a `get` reads one file, not two.
+//!   If the metadata differs, the read compares the bytes.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -59,8 +59,8 @@ pub struct FileBackend {
 
 struct CacheEntry {
     keys: Arc<CachedKeys>,
-    /// The root key file that `keys.file` was last read from, kept open; `None` until a
-    /// read of the file (the writer that creates a root key has not read it).
+    /// The root key file that `keys.file` was last read from, kept open. It is `None` after
+    /// this process created the root key, until the file is first read back.
     source: Option<OpenRootKeyFile>,
 }
 
@@ -72,10 +72,10 @@ struct CachedKeys {
 /// The device, inode, size and timestamps of a file, as `stat` reports them.
 ///
 /// This store replaces `root.key` only by renaming a new file over it, and removes it only
-/// by unlinking. While the backend keeps the file it read open, the file system cannot give
-/// that inode number to a new file on the same device, so an equal (device, inode) means the
-/// path still names the file whose bytes are cached. Size, mtime and ctime are compared too,
-/// so an outside tool that rewrites the file in place is noticed as well.
+/// by unlinking. The backend keeps the file it read open, so the file system cannot give
+/// that inode number to a new file on the same device. An equal (device, inode) therefore
+/// means that the path still names the file whose bytes are cached. Size, mtime and ctime
+/// are compared too, so an outside tool that rewrites the file in place is noticed as well.
 /// NOTE: such an in-place rewrite to the same size within one timestamp tick of the last
 /// read is not noticed by reads, only by writes, which always compare the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +122,7 @@ fn read_root_key_file(path: &Path) -> io::Result<Option<(Vec<u8>, Option<OpenRoo
         Err(err) => return Err(err),
     };
     // The identity is taken before reading, so a concurrent in-place rewrite can only make
-    // it older than the bytes, which the next check sees as a change.
+    // it older than the bytes, and the next check then reads the file again.
     let identity = FileIdentity::of(&file.metadata()?);
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
@@ -130,7 +130,7 @@ fn read_root_key_file(path: &Path) -> io::Result<Option<(Vec<u8>, Option<OpenRoo
     Ok(Some((bytes, source)))
 }
 
-/// How cached keys are checked against the root key file before they are used.
+/// The check of cached keys against the root key file before they are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Freshness {
     /// Compare the file's [`FileIdentity`], reading the bytes only if it changed. For reads.
@@ -231,8 +231,8 @@ impl FileBackend {
     }
 
     /// Returns the cached keys of `service` if the root key file is still the one they were
-    /// read from, `Absent` if the file is gone, and `None` if that cannot be told without
-    /// reading the file.
+    /// read from, `Absent` if the file is gone, and `None` if only reading the file can
+    /// decide.
     fn cached_if_unchanged(&self, service: &str, path: &Path) -> Option<RootKeyState> {
         let (identity, keys) = {
             let cache = self.cache.lock().expect("cache lock");
@@ -422,6 +422,18 @@ impl FileBackend {
     }
 }
 
+/// Returns whether a service directory exists. Only "not found" means absent: a path that
+/// cannot be checked, or that is not a directory, is an error, so a delete never reports
+/// success while the entry stays on disk.
+fn service_dir_exists(dir: &Path, operation: &str) -> Result<bool> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(true),
+        Ok(_) => Err(StoreError::storage(operation, format!("{} is not a directory", dir.display()))),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(StoreError::storage(operation, format!("{}: {err}", dir.display()))),
+    }
+}
+
 fn entry_file_name(entry_id: &[u8; ENTRY_ID_LEN]) -> String {
     format!("{ENTRY_PREFIX}{}", hex::encode(entry_id))
 }
@@ -479,7 +491,7 @@ impl Backend for FileBackend {
 
     fn delete(&self, access: &Access<'_>, key: &str) -> Result<()> {
         let dir = self.service_dir(access.service);
-        if !dir.is_dir() {
+        if !service_dir_exists(&dir, "delete the entry")? {
             return Ok(());
         }
         let _lock = self.lock(&dir, false)?;
@@ -530,7 +542,7 @@ impl Backend for FileBackend {
 
     fn delete_service(&self, access: &Access<'_>) -> Result<()> {
         let dir = self.service_dir(access.service);
-        if !dir.is_dir() {
+        if !service_dir_exists(&dir, "delete the service")? {
             return Ok(());
         }
         let _lock = self.lock(&dir, true)?;
@@ -735,6 +747,22 @@ mod tests {
             .count();
         assert_eq!(leftovers, 0);
         assert_eq!(read(&store, "a", &options).as_deref(), Some(&b"1"[..]));
+    }
+
+    #[test]
+    fn delete_fails_when_service_path_is_not_a_directory() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let store = fixture.open();
+        store.set("token", b"value", &options).unwrap();
+        let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
+        let dir = backend.service_dir(&options.keychain_service);
+        let aside = fixture.dir.path().join("aside");
+        fs::rename(&dir, &aside).unwrap();
+        fs::write(&dir, b"not a directory").unwrap();
+
+        assert!(matches!(store.delete("token", &options), Err(StoreError::StorageFailure { .. })));
+        assert!(matches!(store.delete_service(&options), Err(StoreError::StorageFailure { .. })));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 package dev.securestore
 
+import dev.securestore.internal.isWellFormed
 import kotlinx.atomicfu.locks.SynchronizedObject
 import kotlinx.atomicfu.locks.synchronized
 
@@ -82,6 +83,7 @@ private fun checkService(service: String): String {
         throw SecureStoreException.InvalidService(service, "a service name is at most $MAX_SERVICE_BYTES bytes, this one is $size")
     }
     if ('\u0000' in service) throw SecureStoreException.InvalidService(service, "a service name must not contain U+0000")
+    if (!service.isWellFormed()) throw SecureStoreException.InvalidService(service, "a service name must be valid Unicode text")
     return service
 }
 

@@ -39,7 +39,11 @@ public sealed class SecureStoreException(message: String, cause: Throwable? = nu
     public class IntegrityFailure(public val service: String, public val key: String, public val reason: String) :
         SecureStoreException("entry ${quoted(key)} in service ${quoted(service)} failed its integrity check: $reason")
 
-    /** Reading or writing storage failed; the previous state is intact. */
+    /**
+     * Reading or writing storage failed. The previous state is intact, except when only the
+     * final directory sync failed: then the new state may be visible but not yet durable, so
+     * read the entry again to learn which state it is in.
+     */
     public class StorageFailure(public val operation: String, public val detail: String) :
         SecureStoreException("storage failed while trying to $operation: $detail")
 
@@ -51,19 +55,28 @@ public sealed class SecureStoreException(message: String, cause: Throwable? = nu
     public class Configuration(public val detail: String) : SecureStoreException("configuration error: $detail")
 }
 
-/** Quotes [text] for a message, escaping control characters so a name cannot break a log line. */
+/** The longest name quoted whole in a message; longer ones are cut, so a misplaced secret passed as a key is not logged. */
+private const val MAX_QUOTED_CHARS = 64
+
+/**
+ * Quotes [text] for a message. Control, line-separator and bidirectional-override characters
+ * are escaped, so a name cannot split or reorder a log line, and a long name is cut.
+ */
 internal fun quoted(text: String): String =
     buildString {
         append('"')
-        for (char in text) {
+        for (char in text.take(MAX_QUOTED_CHARS)) {
             when {
                 char == '"' || char == '\\' -> append('\\').append(char)
                 char == '\n' -> append("\\n")
                 char == '\t' -> append("\\t")
                 char == '\r' -> append("\\r")
-                char < ' ' || char == '\u007f' -> append("\\u").append(char.code.toString(16).padStart(4, '0'))
+                char < ' ' || char in '\u007f'..'\u009f' || char in '\u2028'..'\u202e' || char in '\u2066'..'\u2069' ||
+                    char.isSurrogate() ->
+                    append("\\u").append(char.code.toString(16).padStart(4, '0'))
                 else -> append(char)
             }
         }
         append('"')
+        if (text.length > MAX_QUOTED_CHARS) append(" (cut, ${text.length} characters)")
     }

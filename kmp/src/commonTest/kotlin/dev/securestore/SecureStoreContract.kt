@@ -188,6 +188,22 @@ abstract class SecureStoreContract {
             store.setItemBlocking("k", "v", SecureStoreOptions(keychainService = ""))
         }
         assertEquals("", error.service)
+        assertFailsWith<SecureStoreException.InvalidService> {
+            store.getItemBlocking("k", SecureStoreOptions(keychainService = "a\uD800b"))
+        }
+    }
+
+    @Test
+    fun unpairedSurrogateKeyIsInvalidKey() {
+        assertFailsWith<SecureStoreException.InvalidKey> { store.setItemBlocking("a\uD800", "v") }
+        assertFailsWith<SecureStoreException.InvalidKey> { store.getItemBlocking("\uDC00") }
+    }
+
+    @Test
+    fun longRejectedKeyIsCutInMessage() {
+        val misplacedSecret = "secret-token-" + "x".repeat(5000)
+        val error = assertFailsWith<SecureStoreException.InvalidKey> { store.setItemBlocking(misplacedSecret, "v") }
+        assertTrue(error.message!!.length < 400, "message of ${error.message!!.length} characters")
     }
 
     @Test

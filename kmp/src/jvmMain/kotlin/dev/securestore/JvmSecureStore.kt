@@ -52,6 +52,11 @@ public object JvmSecureStore {
             NativeLibrary.ensureLoaded()
         } catch (e: UnsatisfiedLinkError) {
             throw SecureStoreException.Configuration("the SecureStore native library could not be loaded: ${e.message}")
+        } catch (e: java.io.IOException) {
+            throw SecureStoreException.Configuration(
+                "the SecureStore native library could not be extracted ($e); set XDG_CACHE_HOME to a writable " +
+                    "directory, or the system property securestore.library.path to the library",
+            )
         }
         val absolute = directory.toAbsolutePath()
         val provider = when (keyProtection) {

@@ -93,6 +93,16 @@ class JvmSecureStoreTest : SecureStoreContract() {
     }
 
     @Test
+    fun otherProtectionKindIsConfigurationError() {
+        store.setItemBlocking("session", "keystore protected")
+        val withAppKey = JvmSecureStore.open(directory, JvmKeyProtection.AppSuppliedKey(ByteArray(32) { 7 }))
+
+        assertFailsWith<SecureStoreException.Configuration> { withAppKey.getItemBlocking("session") }
+        assertFailsWith<SecureStoreException.Configuration> { withAppKey.setItemBlocking("session", "replaced") }
+        assertEquals("keystore protected", JvmSecureStore.open(directory).getItemBlocking("session"))
+    }
+
+    @Test
     fun appSuppliedKeyMustBe32Bytes() {
         assertFailsWith<IllegalArgumentException> { JvmKeyProtection.AppSuppliedKey(ByteArray(16)) }
     }

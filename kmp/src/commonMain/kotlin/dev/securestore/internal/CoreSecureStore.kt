@@ -22,13 +22,13 @@ internal class CoreSecureStore(
     override val maxValueBytes: Int = core.maxValueBytes().toInt()
 
     override fun getBytesBlocking(key: String, options: SecureStoreOptions): ByteArray? =
-        translate { core.get(key, options.toCore()) }
+        translate { core.get(checkedKey(key), options.toCore()) }
 
     override fun setBytesBlocking(key: String, value: ByteArray, options: SecureStoreOptions): Unit =
-        translate { core.set(key, value, options.toCore()) }
+        translate { core.set(checkedKey(key), value, options.toCore()) }
 
     override fun deleteItemBlocking(key: String, options: SecureStoreOptions): Unit =
-        translate { core.delete(key, options.toCore()) }
+        translate { core.delete(checkedKey(key), options.toCore()) }
 
     override fun listKeysBlocking(options: SecureStoreOptions): KeyListing =
         translate {
@@ -53,14 +53,44 @@ internal class CoreSecureStore(
     override fun canUseBiometricAuthentication(): Boolean = biometrics()
 }
 
-internal fun SecureStoreOptions.toCore(): EntryOptions =
-    EntryOptions(
+internal fun SecureStoreOptions.toCore(): EntryOptions {
+    // The bindings encode strings as UTF-8 and fail on an unpaired surrogate with an error
+    // that names no argument, so each one is checked here first.
+    if (!service.isWellFormed()) throw SecureStoreException.InvalidService(service, "a service name must be valid Unicode text")
+    if (authenticationPrompt?.isWellFormed() == false) {
+        throw SecureStoreException.InvalidValue("authenticationPrompt is not valid Unicode text: it contains an unpaired surrogate")
+    }
+    if (accessGroup?.isWellFormed() == false) {
+        throw SecureStoreException.InvalidValue("accessGroup is not valid Unicode text: it contains an unpaired surrogate")
+    }
+    return EntryOptions(
         keychainService = service,
         keychainAccessible = Accessibility.valueOf(keychainAccessible.name),
         requireAuthentication = requireAuthentication,
         authenticationPrompt = authenticationPrompt,
         accessGroup = accessGroup,
     )
+}
+
+/** Checks that [key] can cross into the core, where it is validated in full. */
+internal fun checkedKey(key: String): String {
+    if (!key.isWellFormed()) throw SecureStoreException.InvalidKey(key, "use only A-Z a-z 0-9 . - _")
+    return key
+}
+
+internal fun String.isWellFormed(): Boolean {
+    var index = 0
+    while (index < length) {
+        val char = this[index]
+        if (char.isHighSurrogate() && index + 1 < length && this[index + 1].isLowSurrogate()) {
+            index += 2
+            continue
+        }
+        if (char.isSurrogate()) return false
+        index++
+    }
+    return true
+}
 
 /** Runs [block], converting the core's errors into the public exception hierarchy. */
 internal inline fun <T> translate(block: () -> T): T =

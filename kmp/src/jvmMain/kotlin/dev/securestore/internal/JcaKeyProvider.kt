@@ -2,6 +2,7 @@ package dev.securestore.internal
 
 import java.nio.channels.FileChannel
 import java.nio.file.Files
+import java.nio.file.NoSuchFileException
 import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 import java.nio.file.StandardOpenOption
@@ -18,8 +19,9 @@ import javax.crypto.spec.SecretKeySpec
 
 /**
  * The desktop JVM's [PlatformKeyProvider]: AES-256-GCM through JCA, with keys in a PKCS12
- * keystore file or one key supplied by the app. Wrapped bytes are a 12-byte random IV
- * followed by the ciphertext and 128-bit tag.
+ * keystore file or one key supplied by the app. Wrapped bytes are one byte naming the
+ * protection (`K` for the keystore, `A` for an app-supplied key), a 12-byte random IV, then
+ * the ciphertext and 128-bit tag.
  *
  * The keystore is read and written under an exclusive file lock, and replaced atomically,
  * so processes that create keys at the same moment keep one key per alias.
@@ -30,6 +32,16 @@ internal class JcaKeyProvider private constructor(
 ) : PlatformKeyProvider {
     private val random = SecureRandom()
 
+    /** The first byte of every wrapped key, naming the protection that wrapped it. */
+    private val kind: Byte = if (appKey != null) KIND_APP_KEY else KIND_KEYSTORE
+
+    private fun describe(kind: Byte): String =
+        when (kind) {
+            KIND_APP_KEY -> "an app-supplied key"
+            KIND_KEYSTORE -> "the software keystore"
+            else -> "an unknown key protection"
+        }
+
     override fun wrap(alias: String, aad: ByteArray, authenticated: Boolean, prompt: String?, key: ByteArray): ByteArray {
         rejectAuthentication(authenticated)
         val secret = appKey ?: withKeystore(exclusive = true) { store ->
@@ -39,21 +51,29 @@ internal class JcaKeyProvider private constructor(
         val cipher = Cipher.getInstance(TRANSFORMATION)
         cipher.init(Cipher.ENCRYPT_MODE, secret, GCMParameterSpec(TAG_BITS, iv))
         cipher.updateAAD(boundAad(alias, aad))
-        return iv + cipher.doFinal(key)
+        return byteArrayOf(kind) + iv + cipher.doFinal(key)
     }
 
     override fun unwrap(alias: String, aad: ByteArray, authenticated: Boolean, prompt: String?, wrapped: ByteArray): ByteArray {
         rejectAuthentication(authenticated)
         val secret = appKey ?: withKeystore(exclusive = false) { store -> existingKey(store, alias) }
             ?: throw KeyProviderException(KeyProviderException.KEY_LOST, "no key named $alias in the keystore")
-        if (wrapped.size < IV_BYTES + TAG_BITS / 8) {
+        if (wrapped.isNotEmpty() && wrapped[0] != kind) {
+            // The store was created with the other kind of protection. Reporting the key as lost
+            // would let the next write replace the store's keys and its entries.
+            throw KeyProviderException(
+                KeyProviderException.CONFIGURATION,
+                "this store was created with ${describe(wrapped[0])}, not ${describe(kind)}; open it with the same JvmKeyProtection",
+            )
+        }
+        if (wrapped.size < 1 + IV_BYTES + TAG_BITS / 8) {
             throw KeyProviderException(KeyProviderException.KEY_LOST, "wrapped key is too short")
         }
         val cipher = Cipher.getInstance(TRANSFORMATION)
-        cipher.init(Cipher.DECRYPT_MODE, secret, GCMParameterSpec(TAG_BITS, wrapped, 0, IV_BYTES))
+        cipher.init(Cipher.DECRYPT_MODE, secret, GCMParameterSpec(TAG_BITS, wrapped, 1, IV_BYTES))
         cipher.updateAAD(boundAad(alias, aad))
         try {
-            return cipher.doFinal(wrapped, IV_BYTES, wrapped.size - IV_BYTES)
+            return cipher.doFinal(wrapped, 1 + IV_BYTES, wrapped.size - 1 - IV_BYTES)
         } catch (e: AEADBadTagException) {
             if (appKey != null) {
                 // An app-supplied key is never lost the way a device key is: a mismatch means the
@@ -110,16 +130,21 @@ internal class JcaKeyProvider private constructor(
         val lockFile = file.resolveSibling("${file.fileName}.lock")
         // File locks belong to the whole JVM, and a second lock from another thread throws,
         // so threads of this process take turns on a monitor first.
-        val monitor = processLocks.computeIfAbsent(file.toAbsolutePath().normalize()) { Any() }
         try {
             Files.createDirectories(file.parent)
+            // Keyed by the real path, so a directory reached through a link or another spelling
+            // shares one monitor, and this process never locks the file twice.
+            val monitor = processLocks.computeIfAbsent(file.parent.toRealPath().resolve(file.fileName)) { Any() }
             synchronized(monitor) {
                 FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ).use { channel ->
                     channel.lock(0, Long.MAX_VALUE, !exclusive).use {
                         val store = KeyStore.getInstance("PKCS12")
-                        if (Files.exists(file)) {
+                        // Only a keystore that is really absent starts empty. Files.exists would
+                        // also be false when the file cannot be checked (EIO, EACCES), and the
+                        // next save would then replace every key in it.
+                        try {
                             Files.newInputStream(file).use { store.load(it, PASSWORD) }
-                        } else {
+                        } catch (_: NoSuchFileException) {
                             store.load(null, PASSWORD)
                         }
                         return block(store)
@@ -163,6 +188,8 @@ internal class JcaKeyProvider private constructor(
 
     companion object {
         private const val TRANSFORMATION = "AES/GCM/NoPadding"
+        private const val KIND_KEYSTORE: Byte = 'K'.code.toByte()
+        private const val KIND_APP_KEY: Byte = 'A'.code.toByte()
         private const val IV_BYTES = 12
         private const val TAG_BITS = 128
         private const val KEYSTORE_FILE = "keystore.p12"

@@ -17,7 +17,9 @@ import java.security.MessageDigest
  * `uniffi.component.securestore.libraryOverride`, the path in `securestore.library.path`,
  * or the library bundled as a resource under `native/<os>-<arch>/`. A bundled library inside
  * a jar is extracted once into a private per-user cache directory named after its SHA-256,
- * and checked against that hash before every load.
+ * and checked against that hash before every load. When that cache or one of its parents up
+ * to the cache base can be written by another user, the library goes to a new private
+ * temporary directory instead.
  */
 internal object NativeLibrary {
     private const val OVERRIDE_PROPERTY = "uniffi.component.securestore.libraryOverride"
@@ -52,8 +54,10 @@ internal object NativeLibrary {
 
     private fun extract(bytes: ByteArray): Path {
         val digest = sha256(bytes)
-        val directory = cacheDirectory().resolve(digest.take(32))
+        val cache = cacheDirectory()
+        val directory = cache.resolve(digest.take(32))
         createPrivateDirectories(directory)
+        if (!privateToUser(directory, cache.parent.parent)) return extractFresh(bytes)
         val target = directory.resolve(System.mapLibraryName("securestore"))
         if (Files.isRegularFile(target) && sha256(Files.readAllBytes(target)) == digest) return target
         val temp = Files.createTempFile(directory, ".extract-", ".tmp")
@@ -63,6 +67,37 @@ internal object NativeLibrary {
         } finally {
             Files.deleteIfExists(temp)
         }
+        return target
+    }
+
+    /**
+     * Returns whether [directory] and its ancestors up to [top] belong to this user and are
+     * writable by no one else, so no other user can swap the library between its hash check
+     * and its load.
+     */
+    private fun privateToUser(directory: Path, top: Path): Boolean {
+        if (!directory.fileSystem.supportedFileAttributeViews().contains("posix")) return true
+        val user = System.getProperty("user.name")
+        var current: Path? = directory
+        while (current != null) {
+            val attributes = Files.readAttributes(current, java.nio.file.attribute.PosixFileAttributes::class.java, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            val othersWrite = attributes.permissions().any {
+                it == java.nio.file.attribute.PosixFilePermission.GROUP_WRITE || it == java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE
+            }
+            if (!attributes.isDirectory || attributes.owner().name != user || othersWrite) return false
+            if (current == top) return true
+            current = current.parent
+        }
+        return true
+    }
+
+    /** Extracts into a new private temporary directory, for caches that other users can write. */
+    private fun extractFresh(bytes: ByteArray): Path {
+        val directory = Files.createTempDirectory("securestore-native-")
+        val target = directory.resolve(System.mapLibraryName("securestore"))
+        Files.write(target, bytes)
+        target.toFile().deleteOnExit()
+        directory.toFile().deleteOnExit()
         return target
     }
 
