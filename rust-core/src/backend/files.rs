@@ -61,6 +61,8 @@ struct CacheEntry {
     keys: Arc<CachedKeys>,
     /// The root key file that `keys.file` was last read from, kept open. It is `None` after
     /// this process created the root key, until the file is first read back.
+    /// NOTE: this keeps one file descriptor open per service used, for the store's lifetime;
+    /// an app with hundreds of services should raise its descriptor limit accordingly.
     source: Option<OpenRootKeyFile>,
 }
 

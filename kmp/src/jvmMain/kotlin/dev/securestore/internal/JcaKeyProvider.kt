@@ -136,6 +136,7 @@ internal class JcaKeyProvider private constructor(
             // shares one monitor, and this process never locks the file twice.
             val monitor = processLocks.computeIfAbsent(file.parent.toRealPath().resolve(file.fileName)) { Any() }
             synchronized(monitor) {
+                createOwnerOnly(lockFile)
                 FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ).use { channel ->
                     channel.lock(0, Long.MAX_VALUE, !exclusive).use {
                         val store = KeyStore.getInstance("PKCS12")
@@ -178,6 +179,20 @@ internal class JcaKeyProvider private constructor(
             Files.deleteIfExists(temp)
         }
         FileChannel.open(file.parent, StandardOpenOption.READ).use { it.force(true) }
+    }
+
+    /** Creates [path] readable and writable by its owner only, unless it exists. */
+    private fun createOwnerOnly(path: Path) {
+        if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return
+        try {
+            if (path.fileSystem.supportedFileAttributeViews().contains("posix")) {
+                Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+            } else {
+                Files.createFile(path)
+            }
+        } catch (_: java.nio.file.FileAlreadyExistsException) {
+            // Another process created it first.
+        }
     }
 
     private fun restrictToOwner(path: Path) {
