@@ -14,6 +14,10 @@
 //!   read one 32-byte value (this unwraps and derives the service keys once).
 //! - `list`, `delete_service`: the whole service at each entry count.
 //!
+//! After the `set` groups, `set` and its floor also run in alternation, one operation of
+//! each at a time (see `paired_set_and_floor`), because fsync times drift too much between
+//! two criterion groups for their ratio alone to be trusted.
+//!
 //! The defaults keep the whole run to a few minutes on 2 cores; criterion's own options
 //! (`--measurement-time`, `--sample-size`) after `--` override them. Run as a test
 //! (`cargo test --benches`), each benchmark runs once on stores of at most 100 entries.
@@ -116,6 +120,56 @@ fn bench_set(c: &mut Criterion, stores: &[(usize, BenchStore)]) {
     }
 }
 
+/// Measures `set` and its floor in alternation, pair by pair, and reports the medians.
+///
+/// fsync times on a shared disk drift by several times within a minute, so criterion's
+/// `set` and `floor_durable_write` groups, measured seconds apart, can disagree by more
+/// than the difference between them. Alternating single operations exposes both to the
+/// same disk. The result goes to stderr and, as JSON, to the file named by
+/// `SECURESTORE_BENCH_PAIRED_OUT` if that is set.
+fn paired_set_and_floor(stores: &[(usize, BenchStore)]) {
+    let pairs = if common::is_bench_run() { 50 } else { 2 };
+    let dir = common::temp_dir("paired-");
+    let options = common::options();
+    let mut rows = Vec::new();
+    for size in VALUE_SIZES {
+        let key = common::measured_key(size);
+        let value = common::value(size);
+        let floor_bytes = vec![7u8; common::entry_file_len(&key, size)];
+        for (entries, bench) in stores {
+            let (mut sets, mut floors) = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
+            for _ in 0..pairs {
+                let start = Instant::now();
+                durable_write(dir.path(), "floor", &floor_bytes);
+                floors.push(start.elapsed());
+                let start = Instant::now();
+                bench.store.set(&key, &value, &options).expect("set");
+                sets.push(start.elapsed());
+            }
+            let (set, floor) = (median(&mut sets), median(&mut floors));
+            eprintln!(
+                "paired set/{}/{entries}: set {set:?}, floor {floor:?}, set / floor {:.2}",
+                size_label(size),
+                set.as_secs_f64() / floor.as_secs_f64()
+            );
+            rows.push(format!(
+                "{{\"size\": \"{}\", \"entries\": {entries}, \"pairs\": {pairs}, \"set_ns\": {}, \"floor_ns\": {}}}",
+                size_label(size),
+                set.as_nanos(),
+                floor.as_nanos()
+            ));
+        }
+    }
+    if let Some(path) = std::env::var_os("SECURESTORE_BENCH_PAIRED_OUT") {
+        fs::write(path, format!("[\n{}\n]\n", rows.join(",\n"))).expect("write the paired results");
+    }
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
 fn bench_open(c: &mut Criterion, stores: &[(usize, BenchStore)]) {
     let options = common::options();
     let key = common::measured_key(32);
@@ -202,6 +256,7 @@ fn bench_all(c: &mut Criterion) {
     eprintln!("filled stores of {counts:?} entries in {:.1} s", started.elapsed().as_secs_f64());
     bench_get(c, &stores);
     bench_set(c, &stores);
+    paired_set_and_floor(&stores);
     bench_open(c, &stores);
     bench_whole_service(c, &stores);
 }
