@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test that this machine can run: the Rust core's unit and integration tests
-# (crash, concurrency, fault, attack and leak suites included), a short fuzzing run, the
-# Kotlin commonTest and jvmTest suites against the real Rust library, the compilation of
+# Runs every test that this machine can run. That is the Rust core's unit tests and its
+# crash, concurrency, fault, attack and leak suites, and a short fuzzing run. Then the Kotlin
+# commonTest and jvmTest suites against the real Rust library, the compilation of
 # androidMain against the Android framework, and the sample end to end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

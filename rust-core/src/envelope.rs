@@ -35,7 +35,7 @@ const KEY_MAGIC: &[u8; 4] = b"SSTK";
 const FLAG_WRAPPED_DATA_KEY: u8 = 0x01;
 const ROOT_KEY_AAD_LABEL: &[u8] = b"securestore root key v1\0";
 
-/// Why bytes could not be parsed as an envelope.
+/// The reason bytes could not be parsed as an envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatError {
     /// The file does not start with the expected magic bytes.

@@ -57,7 +57,7 @@ pub enum StoreError {
     #[error("the platform key store is unavailable: {detail}")]
     KeyStoreUnavailable { detail: String },
 
-    /// The app is misconfigured (for example a missing entitlement); the message says how to fix it.
+    /// The app is misconfigured (for example a missing entitlement); the message explains the fix.
     #[error("configuration error: {detail}")]
     Configuration { detail: String },
 }

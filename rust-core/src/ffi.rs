@@ -124,7 +124,7 @@ pub fn default_service() -> String {
 
 /// Reports whether biometric authentication can protect entries: `Some(false)` where the
 /// platform has none (tvOS) or no Keychain, `None` where only LocalAuthentication can tell
-/// (iOS, macOS), which the Kotlin side then asks.
+/// (iOS, macOS), where the Kotlin side checks it instead.
 #[uniffi::export]
 pub fn can_use_biometric_authentication() -> Option<bool> {
     crate::backend::keychain::can_use_biometric_authentication()

@@ -41,7 +41,7 @@ pub const CODE_DEVICE_LOCKED: i32 = 4;
 pub const CODE_UNSUPPORTED: i32 = 5;
 /// The key store failed in a way that may pass.
 pub const CODE_UNAVAILABLE: i32 = 6;
-/// The provider is misconfigured; the message says how to fix it. The store keeps its entries.
+/// The provider is misconfigured. The message explains the fix, and the store keeps its entries.
 pub const CODE_CONFIGURATION: i32 = 7;
 
 static JVM: OnceLock<JavaVM> = OnceLock::new();
@@ -247,7 +247,7 @@ impl KeyProvider for JniKeyProvider {
             Ok(Reply::Int(2)) => Protection::TrustedEnvironment,
             Ok(Reply::Int(3)) => Protection::StrongBox,
             Ok(Reply::Int(4)) => Protection::SecureEnclave,
-            // Report the weakest level when the provider cannot say.
+            // Report the weakest level when the provider call fails.
             _ => Protection::Software,
         }
     }

@@ -30,7 +30,7 @@ pub enum Protection {
     SecureEnclave,
 }
 
-/// Which platform key an operation uses and what it binds.
+/// The platform key an operation uses and the data it binds.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyRequest<'a> {
     /// The platform key's alias: one per service and authentication kind.
@@ -39,7 +39,7 @@ pub struct KeyRequest<'a> {
     pub aad: &'a [u8],
     /// Whether the platform key requires user authentication to unwrap.
     pub authenticated: bool,
-    /// The reason shown when the platform asks the user to authenticate.
+    /// The reason shown when the platform prompts the user to authenticate.
     pub prompt: Option<&'a str>,
 }
 
@@ -65,8 +65,8 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
-    /// Converts a provider failure other than [`ProviderError::KeyLost`] into the error the
-    /// caller sees. `KeyLost` is handled by the store, never surfaced as is.
+    /// Converts a provider failure other than [`ProviderError::KeyLost`] into the error
+    /// returned to the caller. `KeyLost` is handled by the store, never surfaced as is.
     pub fn into_store_error(self) -> StoreError {
         match self {
             ProviderError::KeyLost => StoreError::KeyStoreUnavailable {

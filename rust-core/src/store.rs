@@ -18,7 +18,7 @@ pub struct EntryOptions {
     pub keychain_accessible: Accessibility,
     /// Bind the value to key material that needs user authentication.
     pub require_authentication: bool,
-    /// The reason shown when the platform asks the user to authenticate.
+    /// The reason shown when the platform prompts the user to authenticate.
     pub authentication_prompt: Option<String>,
     /// The Keychain access group, on Apple platforms.
     pub access_group: Option<String>,

@@ -34,7 +34,7 @@ impl MemoryKeyProvider {
         Self::default()
     }
 
-    /// Creates a provider that also holds authenticated keys, like Android Keystore.
+    /// Creates a provider that also supports authenticated keys, like Android Keystore.
     pub fn with_authentication() -> Self {
         let provider = Self::default();
         provider.state().supports_authentication = true;

@@ -61,8 +61,8 @@ struct CacheEntry {
     keys: Arc<CachedKeys>,
     /// The root key file that `keys.file` was last read from, kept open. It is `None` after
     /// this process created the root key, until the file is first read back.
-    /// NOTE: this keeps one file descriptor open per service used, for the store's lifetime;
-    /// an app with hundreds of services should raise its descriptor limit accordingly.
+    /// NOTE: this keeps one file descriptor open per service used, for the store's lifetime.
+    /// An app with hundreds of services needs a descriptor limit to match.
     source: Option<OpenRootKeyFile>,
 }
 
@@ -210,8 +210,8 @@ impl FileBackend {
                 return Ok(RootKeyState::Ready(Arc::clone(&entry.keys)));
             }
         }
-        // A root key file that does not parse was not written by this store; like a key
-        // wrapped by another device's platform key, it can never be unwrapped.
+        // A root key file that does not parse was not written by this store. Like a key wrapped
+        // by another device's platform key, it can never be unwrapped.
         let Ok(parsed) = envelope::parse_root_key(&bytes) else {
             return Ok(RootKeyState::Lost);
         };
@@ -285,8 +285,8 @@ impl FileBackend {
 
     /// Removes the temporary files that writes killed mid-way left behind, once per service
     /// and process. Only a holder of the exclusive lock may do so, because every write in
-    /// progress holds the shared lock while its temporary file exists; when another process
-    /// holds the lock the sweep is left for later.
+    /// progress keeps the shared lock while its temporary file exists. When another process
+    /// has the lock, the sweep is left for later.
     fn sweep_temporary_files(&self, service: &str, dir: &Path) {
         if self.swept.lock().expect("sweep lock").contains(service) {
             return;
@@ -349,9 +349,9 @@ impl FileBackend {
             return Err(integrity("the entry belongs to a different root key"));
         }
         // The sealed name's associated data covers every header byte, including the flags and
-        // the wrapped data key, so opening it first rejects a tampered header or name before
-        // the platform key is asked to unwrap anything (a tampered wrapped key would otherwise
-        // read as a lost key, `None`).
+        // the wrapped data key. Opening it first therefore rejects a tampered header or name
+        // before the platform key unwraps anything. Otherwise a tampered wrapped key would read
+        // as a lost key, `None`.
         let name_aad = envelope::entry_aad(Part::Name, parsed.header, access.service, entry_id);
         match crypto::open(keys.keys.value_cipher(), &name_aad, parsed.sealed_name) {
             Some(name) if name.as_slice() == key.as_bytes() => {}

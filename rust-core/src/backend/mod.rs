@@ -44,7 +44,7 @@ pub struct Access<'a> {
     pub accessible: Accessibility,
     /// Whether the value must be bound to key material that needs user authentication.
     pub require_authentication: bool,
-    /// The reason shown when the platform asks the user to authenticate.
+    /// The reason shown when the platform prompts the user to authenticate.
     pub authentication_prompt: Option<&'a str>,
     /// The Keychain access group, on Apple platforms.
     pub access_group: Option<&'a str>,

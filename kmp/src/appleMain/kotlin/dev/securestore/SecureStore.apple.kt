@@ -24,8 +24,8 @@ public actual fun SecureStore(config: SecureStoreConfig): SecureStore {
 }
 
 /**
- * Asks the core first, which answers `false` on tvOS; elsewhere only LocalAuthentication
- * knows whether biometrics are enrolled.
+ * Returns the core's result, which is `false` on tvOS. Elsewhere the core cannot tell, so
+ * LocalAuthentication checks whether biometrics are enrolled.
  */
 private fun canUseBiometrics(): Boolean =
     coreCanUseBiometrics() ?: LAContext().canEvaluatePolicy(LAPolicyDeviceOwnerAuthenticationWithBiometrics, error = null)

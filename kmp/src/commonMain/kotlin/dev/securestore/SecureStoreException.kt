@@ -55,7 +55,7 @@ public sealed class SecureStoreException(message: String, cause: Throwable? = nu
     public class Configuration(public val detail: String) : SecureStoreException("configuration error: $detail")
 }
 
-/** The longest name quoted whole in a message; longer ones are cut, so a misplaced secret passed as a key is not logged. */
+/** The maximum length of a name quoted whole in a message. Longer names are cut, so a secret passed as a key by mistake is not logged. */
 private const val MAX_QUOTED_CHARS = 64
 
 /**

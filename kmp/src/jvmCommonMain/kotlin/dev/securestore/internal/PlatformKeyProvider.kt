@@ -52,13 +52,13 @@ public class KeyProviderException(private val code: Int, message: String, cause:
         /** The device is locked. */
         public const val DEVICE_LOCKED: Int = 4
 
-        /** The provider cannot honour an option; the message says which and why. */
+        /** The provider cannot honour an option. The message names the option and the reason. */
         public const val UNSUPPORTED: Int = 5
 
         /** The key store failed in a way that may pass. */
         public const val UNAVAILABLE: Int = 6
 
-        /** The provider is misconfigured; the message says how to fix it. The store keeps its entries. */
+        /** The provider is misconfigured. The message explains the fix, and the store keeps its entries. */
         public const val CONFIGURATION: Int = 7
     }
 }

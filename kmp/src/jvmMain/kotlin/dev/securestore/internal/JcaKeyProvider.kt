@@ -210,8 +210,8 @@ internal class JcaKeyProvider private constructor(
         private const val KEYSTORE_FILE = "keystore.p12"
         private val processLocks = java.util.concurrent.ConcurrentHashMap<Path, Any>()
 
-        // The keystore's protection is the file's permissions; a password stored beside it
-        // would add nothing, so a constant is used and the protection is reported as software.
+        // The keystore is protected by the file's permissions. A password stored beside it would
+        // add nothing, so a constant is used and the protection is reported as software.
         private val PASSWORD = "securestore".toCharArray()
         private val PROTECTION = KeyStore.PasswordProtection(PASSWORD)
 
