@@ -11,14 +11,29 @@ use crate::store::{EntryOptions, Store};
 /// A store of encrypted entries, as seen from Kotlin.
 #[derive(uniffi::Object)]
 pub struct SecureStoreCore {
-    store: Store,
+    store: Arc<Store>,
+    /// The handle of `store` for the direct JNI calls, or 0 if it has none.
+    jni_handle: u64,
 }
 
 impl SecureStoreCore {
+    fn new(store: Store) -> Self {
+        SecureStoreCore { store: Arc::new(store), jni_handle: 0 }
+    }
+
     /// Opens a file-backed store in `directory` with any key provider.
     pub fn open_files(directory: String, provider: Arc<dyn KeyProvider>, max_value_bytes: u64) -> Result<Self> {
         let backend = FileBackend::open(directory, provider)?;
-        Ok(SecureStoreCore { store: Store::new(Arc::new(backend), max_value_bytes)? })
+        Ok(Self::new(Store::new(Arc::new(backend), max_value_bytes)?))
+    }
+}
+
+impl Drop for SecureStoreCore {
+    fn drop(&mut self) {
+        #[cfg(feature = "jni")]
+        if self.jni_handle != 0 {
+            crate::jni_store::unregister(self.jni_handle);
+        }
     }
 }
 
@@ -33,7 +48,9 @@ impl SecureStoreCore {
             let provider = crate::jni_provider::registered(provider_handle).ok_or_else(|| StoreError::Configuration {
                 detail: format!("no key provider is registered under handle {provider_handle}"),
             })?;
-            Ok(Arc::new(Self::open_files(directory, provider, max_value_bytes)?))
+            let mut core = Self::open_files(directory, provider, max_value_bytes)?;
+            core.jni_handle = crate::jni_store::register(Arc::clone(&core.store));
+            Ok(Arc::new(core))
         }
         #[cfg(not(feature = "jni"))]
         {
@@ -48,7 +65,7 @@ impl SecureStoreCore {
         #[cfg(target_vendor = "apple")]
         {
             let backend = crate::backend::keychain::KeychainBackend::system();
-            Ok(Arc::new(SecureStoreCore { store: Store::new(Arc::new(backend), max_value_bytes)? }))
+            Ok(Arc::new(Self::new(Store::new(Arc::new(backend), max_value_bytes)?)))
         }
         #[cfg(not(target_vendor = "apple"))]
         {
@@ -65,7 +82,7 @@ impl SecureStoreCore {
     pub fn open_in_memory_keychain(max_value_bytes: u64) -> Result<Arc<Self>> {
         use crate::backend::keychain::{BiometrySupport, FakeKeychain, KeychainBackend};
         let backend = KeychainBackend::new(Arc::new(FakeKeychain::new()), BiometrySupport::Supported);
-        Ok(Arc::new(SecureStoreCore { store: Store::new(Arc::new(backend), max_value_bytes)? }))
+        Ok(Arc::new(Self::new(Store::new(Arc::new(backend), max_value_bytes)?)))
     }
 
     /// Reads a value; `None` if absent or if its key material was permanently lost.
@@ -107,6 +124,12 @@ impl SecureStoreCore {
     /// Returns the maximum value size in bytes.
     pub fn max_value_bytes(&self) -> u64 {
         self.store.max_value_bytes()
+    }
+
+    /// Returns the handle that `NativeStoreCalls` reaches this store with, or 0 if the store
+    /// was not opened with a JVM key provider. The handle is valid while this object lives.
+    pub fn jni_handle(&self) -> u64 {
+        self.jni_handle
     }
 }
 

@@ -4,7 +4,8 @@
 //! AES-256-GCM under keys derived with HKDF-SHA256 from a random root key per service
 //! ([`crypto`], [`envelope`]), stores them durably ([`backend::files`]) and protects the
 //! root keys with a platform key ([`provider`]): Android Keystore or a JCA keystore,
-//! reached through JNI ([`jni_provider`]). [`store::Store`] is the entry point; [`ffi`] is
+//! reached through JNI ([`jni_provider`]). On the JVM and Android, `get`, `set` and `delete`
+//! also have direct JNI entry points ([`jni_store`]). [`store::Store`] is the entry point; [`ffi`] is
 //! the face that UniFFI exports to Kotlin.
 //!
 //! Unsafe code is denied everywhere except at the JNI boundary, whose exported functions
@@ -20,6 +21,8 @@ pub mod ffi;
 pub mod fsutil;
 #[cfg(feature = "jni")]
 pub mod jni_provider;
+#[cfg(feature = "jni")]
+pub mod jni_store;
 pub mod provider;
 pub mod store;
 pub mod testing;

@@ -13,6 +13,6 @@ class InMemoryKeychainContractTest : SecureStoreContract() {
     override fun createStore(config: SecureStoreConfig): SecureStore {
         NativeLibrary.ensureLoaded()
         val core = translate { SecureStoreCore.openInMemoryKeychain(config.maxValueBytes.toULong()) }
-        return CoreSecureStore(core) { false }
+        return CoreSecureStore(core, { false })
     }
 }

@@ -27,15 +27,17 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import dev.securestore.internal.NativeStoreCalls;
 import uniffi.securestore.Accessibility;
 import uniffi.securestore.EntryOptions;
 import uniffi.securestore.SecureStoreCore;
 
 /**
  * The Kotlin API ({@code getItemBlocking}, {@code setItemBlocking}) next to the same calls
- * made directly on the generated binding {@code SecureStoreCore}, on one store in a real
- * directory with an app-supplied key. The difference is the cost of the Kotlin layer
- * (options and error translation, UTF-8 text); both go through JNA into the Rust core.
+ * made directly, on one store in a real directory with an app-supplied key: the core's JNI
+ * entry points that the Kotlin API uses ({@code NativeStoreCalls}), and the generated UniFFI
+ * binding {@code SecureStoreCore}, which goes through JNA. The difference between the first
+ * two is the cost of the Kotlin layer (option checks, UTF-8 text, error translation).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -56,6 +58,7 @@ public class SecureStoreBenchmark {
     private Path directory;
     private SecureStore store;
     private SecureStoreCore core;
+    private long handle;
     private SecureStoreOptions options;
     private EntryOptions coreOptions;
     private String value;
@@ -69,6 +72,7 @@ public class SecureStoreBenchmark {
         store = JvmSecureStore.INSTANCE.open(
                 directory, new JvmKeyProtection.AppSuppliedKey(appKey), new SecureStoreConfig(64 * 1024));
         core = coreOf(store);
+        handle = handleOf(store);
         options = new SecureStoreOptions(BenchFiles.SERVICE, dev.securestore.KeychainAccessibility.AFTER_FIRST_UNLOCK, false, null, null);
         coreOptions = new EntryOptions(BenchFiles.SERVICE, Accessibility.AFTER_FIRST_UNLOCK, false, null, null);
         value = BenchFiles.value(valueBytes);
@@ -83,6 +87,16 @@ public class SecureStoreBenchmark {
         Field field = store.getClass().getDeclaredField("core");
         field.setAccessible(true);
         return (SecureStoreCore) field.get(store);
+    }
+
+    /** Returns the handle of the core's JNI entry points that the store's calls use. */
+    private static long handleOf(SecureStore store) throws ReflectiveOperationException {
+        Field entries = store.getClass().getDeclaredField("entries");
+        entries.setAccessible(true);
+        Object calls = entries.get(store);
+        Field handle = calls.getClass().getDeclaredField("handle");
+        handle.setAccessible(true);
+        return handle.getLong(calls);
     }
 
     private void fill(int count) throws Exception {
@@ -118,6 +132,18 @@ public class SecureStoreBenchmark {
     @Benchmark
     public void kotlinSet() {
         store.setItemBlocking(BenchFiles.MEASURED_KEY, value, options);
+    }
+
+    @Benchmark
+    public byte[] directGet() {
+        return NativeStoreCalls.nativeGet(
+                handle, core, BenchFiles.MEASURED_KEY, BenchFiles.SERVICE, 0, false, null, null);
+    }
+
+    @Benchmark
+    public void directSet() {
+        NativeStoreCalls.nativeSet(
+                handle, core, BenchFiles.MEASURED_KEY, valueUtf8, BenchFiles.SERVICE, 0, false, null, null);
     }
 
     @Benchmark

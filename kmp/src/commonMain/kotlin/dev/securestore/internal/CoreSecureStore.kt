@@ -14,21 +14,24 @@ import uniffi.securestore.StoreException
 /**
  * A [SecureStore] over the Rust core, shared by every platform. The core validates
  * every input, encrypts, and writes durably; this class only converts types and errors.
+ * [entries] makes the calls on single entries; platforms with a faster path into the core
+ * than the generated bindings pass their own.
  */
 internal class CoreSecureStore(
     private val core: SecureStoreCore,
     private val biometrics: () -> Boolean,
+    private val entries: EntryCalls = BindingEntryCalls(core),
 ) : SecureStore {
     override val maxValueBytes: Int = core.maxValueBytes().toInt()
 
     override fun getBytesBlocking(key: String, options: SecureStoreOptions): ByteArray? =
-        translate { core.get(checkedKey(key), options.toCore()) }
+        entries.get(checkedKey(key), options.checkedText())
 
     override fun setBytesBlocking(key: String, value: ByteArray, options: SecureStoreOptions): Unit =
-        translate { core.set(checkedKey(key), value, options.toCore()) }
+        entries.set(checkedKey(key), value, options.checkedText())
 
     override fun deleteItemBlocking(key: String, options: SecureStoreOptions): Unit =
-        translate { core.delete(checkedKey(key), options.toCore()) }
+        entries.delete(checkedKey(key), options.checkedText())
 
     override fun listKeysBlocking(options: SecureStoreOptions): KeyListing =
         translate {
@@ -53,16 +56,30 @@ internal class CoreSecureStore(
     override fun canUseBiometricAuthentication(): Boolean = biometrics()
 }
 
+/**
+ * The calls on a single entry, made with a key and options that passed [checkedKey] and
+ * [checkedText]. Failures are thrown as [SecureStoreException].
+ */
+internal interface EntryCalls {
+    fun get(key: String, options: SecureStoreOptions): ByteArray?
+
+    fun set(key: String, value: ByteArray, options: SecureStoreOptions)
+
+    fun delete(key: String, options: SecureStoreOptions)
+}
+
+/** [EntryCalls] through the generated bindings, available on every platform. */
+internal class BindingEntryCalls(private val core: SecureStoreCore) : EntryCalls {
+    override fun get(key: String, options: SecureStoreOptions): ByteArray? = translate { core.get(key, options.toCore()) }
+
+    override fun set(key: String, value: ByteArray, options: SecureStoreOptions): Unit =
+        translate { core.set(key, value, options.toCore()) }
+
+    override fun delete(key: String, options: SecureStoreOptions): Unit = translate { core.delete(key, options.toCore()) }
+}
+
 internal fun SecureStoreOptions.toCore(): EntryOptions {
-    // The bindings encode strings as UTF-8 and fail on an unpaired surrogate with an error
-    // that names no argument, so each one is checked here first.
-    if (!service.isWellFormed()) throw SecureStoreException.InvalidService(service, "a service name must be valid Unicode text")
-    if (authenticationPrompt?.isWellFormed() == false) {
-        throw SecureStoreException.InvalidValue("authenticationPrompt is not valid Unicode text: it contains an unpaired surrogate")
-    }
-    if (accessGroup?.isWellFormed() == false) {
-        throw SecureStoreException.InvalidValue("accessGroup is not valid Unicode text: it contains an unpaired surrogate")
-    }
+    checkedText()
     return EntryOptions(
         keychainService = service,
         keychainAccessible = Accessibility.valueOf(keychainAccessible.name),
@@ -70,6 +87,20 @@ internal fun SecureStoreOptions.toCore(): EntryOptions {
         authenticationPrompt = authenticationPrompt,
         accessGroup = accessGroup,
     )
+}
+
+/** Checks that every text option can cross into the core, and returns the options. */
+internal fun SecureStoreOptions.checkedText(): SecureStoreOptions {
+    // The core receives strings as UTF-8 and would fail on an unpaired surrogate with an
+    // error that names no argument, so each one is checked here first.
+    if (!service.isWellFormed()) throw SecureStoreException.InvalidService(service, "a service name must be valid Unicode text")
+    if (authenticationPrompt?.isWellFormed() == false) {
+        throw SecureStoreException.InvalidValue("authenticationPrompt is not valid Unicode text: it contains an unpaired surrogate")
+    }
+    if (accessGroup?.isWellFormed() == false) {
+        throw SecureStoreException.InvalidValue("accessGroup is not valid Unicode text: it contains an unpaired surrogate")
+    }
+    return this
 }
 
 /** Checks that [key] can cross into the core, where it is validated in full. */

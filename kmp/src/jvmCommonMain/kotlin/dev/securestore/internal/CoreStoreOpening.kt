@@ -26,7 +26,7 @@ internal fun openCoreStore(
         val core = translate {
             SecureStoreCore.openWithJniProvider(directory, handle.toULong(), config.maxValueBytes.toULong())
         }
-        return CoreSecureStore(core, biometrics)
+        return CoreSecureStore(core, biometrics, NativeEntryCalls(core.jniHandle().toLong(), core))
     } finally {
         // The store keeps its own reference to the provider.
         NativeKeyProviders.nativeUnregister(handle)
