@@ -116,7 +116,7 @@ class NativeEntryCallsTest {
     fun unknownHandleIsConfigurationError() {
         val closed = CoreSecureStore(core, { false }, NativeEntryCalls(Long.MAX_VALUE, core))
         val error = assertFailsWith<SecureStoreException.Configuration> { closed.getItemBlocking("k") }
-        assertEquals("the store was closed before this call", error.detail)
+        assertEquals("the store was closed before this call; open it again", error.detail)
     }
 
     @Test
