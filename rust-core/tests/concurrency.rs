@@ -8,6 +8,10 @@
 //!   race to create its root key. Exactly one root key must survive, every entry must be
 //!   encrypted under it, and every participant must read every other one's value.
 //!
+//! - Two processes take turns: one changes a key (write, delete, delete the service), the
+//!   other reads it right after the change returned, through a store that has read the key
+//!   before and cached its file. Every read must return the state the change left.
+//!
 //! Settings: `SECURESTORE_CONCURRENCY_OPS` (writes per writer, default 150, 2000 with
 //! `SECURESTORE_FULL=1`), `SECURESTORE_RACE_ROUNDS` (fresh services raced for, default 15,
 //! 150 with `SECURESTORE_FULL=1`).
@@ -61,6 +65,7 @@ fn child_process() {
     match child_role().as_deref() {
         Some("mixed") => run_mixed_child(),
         Some("racer") => run_racer_child(),
+        Some("turns") => run_turns_child(),
         Some(role) => panic!("unknown child role {role}"),
         None => eprintln!("child_process only runs as a child of the concurrency tests"),
     }
@@ -383,4 +388,83 @@ fn first_root_key_race_keeps_one_key() {
         rounds * writers.len(),
         started.elapsed().as_secs_f64(),
     );
+}
+
+/// One change of the turn-taking test, and the value a read must return after it.
+fn turn(round: u64, writer: &str, store: &Store) -> Option<Vec<u8>> {
+    let options = common::service(SERVICE);
+    match round % 10 {
+        3 => {
+            store.delete(SHARED_KEY, &options).unwrap();
+            None
+        }
+        7 => {
+            store.delete_service(&options).unwrap();
+            None
+        }
+        _ => {
+            store.set(SHARED_KEY, &value(writer, round), &options).unwrap();
+            Some(value(writer, round))
+        }
+    }
+}
+
+/// Child role: on `change <round>`, makes the change of that round and prints `CHANGED`; on
+/// `read`, prints `READ <writer> <n>` or `READ none`.
+fn run_turns_child() {
+    let store = common::open_seeded_store(Path::new(&child_var("SS_DIR")));
+    let options = common::service(SERVICE);
+    emit("READY");
+    while let Some(line) = receive() {
+        if let Some(round) = line.strip_prefix("change ") {
+            turn(round.parse().unwrap(), "child", &store);
+            emit("CHANGED");
+        } else if line == "read" {
+            match store.get(SHARED_KEY, &options).unwrap() {
+                Some(bytes) => {
+                    let (writer, n) = check_value(SHARED_KEY, &bytes);
+                    emit(format!("READ {writer} {n}"));
+                }
+                None => emit("READ none"),
+            }
+        }
+    }
+}
+
+#[test]
+fn reads_see_other_process_changes() {
+    let rounds = common::count("SECURESTORE_CONCURRENCY_OPS", 150, 2000) as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let options = common::service(SERVICE);
+    let store = common::open_seeded_store(dir.path());
+    let mut child = ChildProcess::spawn("turns", &[("SS_DIR", dir.path().display().to_string())]);
+    child.expect_line("READY");
+
+    let describe = |bytes: Option<&[u8]>| match bytes {
+        Some(bytes) => {
+            let (writer, n) = check_value(SHARED_KEY, bytes);
+            format!("READ {writer} {n}")
+        }
+        None => "READ none".to_owned(),
+    };
+    for round in 1..=rounds {
+        // Both sides read first, so each has the current file cached when the other changes it.
+        let before = store.get(SHARED_KEY, &options).unwrap();
+        child.send("read");
+        assert_eq!(child.expect_line("READ"), describe(before.as_deref().map(|b| &b[..])), "round {round}");
+
+        if round % 2 == 0 {
+            let expected = turn(round, "parent", &store);
+            child.send("read");
+            assert_eq!(child.expect_line("READ"), describe(expected.as_deref()), "child read after round {round}");
+        } else {
+            child.send(&format!("change {round}"));
+            child.expect_line("CHANGED");
+            let expected = if round % 10 == 3 || round % 10 == 7 { None } else { Some(value("child", round)) };
+            let seen = store.get(SHARED_KEY, &options).unwrap();
+            assert_eq!(seen.as_deref().map(|b| b.to_vec()), expected, "parent read after round {round}");
+        }
+    }
+    child.finish();
+    eprintln!("concurrency: {rounds} changes, each read back by the other process through a warm cache, 0 stale reads");
 }

@@ -6,6 +6,7 @@
 //! s-<SHA-256 of the service name>/   one directory per service, mode 0700
 //!     root.key                       the service root key, wrapped by the platform key
 //!     .lock                          advisory lock file
+//!     .changes                       counters of changes started and finished (see [`changes`])
 //!     e-<entry id>                   one file per entry (envelope v1), mode 0600
 //!     .tmp-<random>                  temporary files of writes in progress
 //! ```
@@ -25,6 +26,12 @@
 //!   bytes are compared with the bytes they came from. Before a read uses them, only the
 //!   file's metadata is compared (see [`FileIdentity`]), so a `get` reads one file, not two.
 //!   If the metadata differs, the read compares the bytes.
+//! - Every write that can change what a read returns counts itself in `.changes` while it
+//!   holds the service lock. Entry files of plain entries that a read found are cached with
+//!   the count they were read at, and a later `get` uses the cached file, without touching
+//!   the disk, only while the count is unchanged. Cached files are still encrypted.
+//!
+//! [`changes`]: crate::backend::changes
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -34,6 +41,7 @@ use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
+use crate::backend::changes::ChangeCounter;
 use crate::backend::{Access, Backend, KeyListing};
 use crate::crypto::{self, SecretKey, ServiceKeys, ENTRY_ID_LEN, KEY_ID_LEN};
 use crate::envelope::{self, Part};
@@ -55,6 +63,105 @@ pub struct FileBackend {
     cache: Mutex<HashMap<String, CacheEntry>>,
     /// Services whose leftover temporary files this process has already removed.
     swept: Mutex<HashSet<String>>,
+    /// Entry files read before, with the change count they were read at.
+    reads: Mutex<ReadCache>,
+}
+
+/// The largest entry file that reads cache, in bytes.
+const MAX_CACHED_FILE: usize = 64 * 1024;
+/// The most bytes of entry files that reads cache in one store; reaching it empties the cache.
+const MAX_CACHED_BYTES: usize = 1024 * 1024;
+
+/// Entry files that reads found, by service and key, and the counters that tell when they
+/// are out of date.
+struct ReadCache {
+    enabled: bool,
+    services: HashMap<String, ServiceReads>,
+    /// The total size of the cached files.
+    bytes: usize,
+}
+
+struct ServiceReads {
+    counter: ChangeCounter,
+    entries: HashMap<String, CachedRead>,
+}
+
+/// One read of an entry file: its bytes, or `None` if it did not exist.
+struct CachedRead {
+    changes: u64,
+    entry_id: [u8; ENTRY_ID_LEN],
+    file: Option<Arc<[u8]>>,
+}
+
+impl ReadCache {
+    fn new() -> Self {
+        ReadCache { enabled: true, services: HashMap::new(), bytes: 0 }
+    }
+
+    /// Returns the cached read of `key` if no change to `service` has started since it.
+    fn lookup(&mut self, service: &str, key: &str) -> Option<([u8; ENTRY_ID_LEN], Option<Arc<[u8]>>)> {
+        let reads = self.services.get(service)?;
+        let cached = reads.entries.get(key)?;
+        if reads.counter.settled() != Some(cached.changes) {
+            return None;
+        }
+        if !reads.counter.is_linked() {
+            self.forget(service);
+            return None;
+        }
+        Some((cached.entry_id, cached.file.clone()))
+    }
+
+    /// Returns the change count of `service` if no change is in progress, mapping its counter
+    /// file on first use. `None` means that a read from disk cannot be cached.
+    fn settled(&mut self, service: &str, dir: &Path) -> Option<u64> {
+        if !self.enabled {
+            return None;
+        }
+        if let Some(reads) = self.services.get(service) {
+            if reads.counter.is_linked() {
+                return reads.counter.settled();
+            }
+            self.forget(service);
+        }
+        let counter = ChangeCounter::open(dir, false).ok().flatten()?;
+        let settled = counter.settled();
+        self.services.insert(service.to_owned(), ServiceReads { counter, entries: HashMap::new() });
+        settled
+    }
+
+    /// Caches a read that began when `changes` changes had finished, unless a change has
+    /// started since.
+    fn insert(&mut self, service: &str, key: &str, changes: u64, entry_id: [u8; ENTRY_ID_LEN], file: Option<&[u8]>) {
+        let size = file.map_or(0, <[u8]>::len);
+        if size > MAX_CACHED_FILE {
+            return;
+        }
+        let Some(reads) = self.services.get_mut(service) else {
+            return;
+        };
+        if reads.counter.started_count() != changes {
+            return;
+        }
+        let cached = CachedRead { changes, entry_id, file: file.map(Arc::from) };
+        if let Some(old) = reads.entries.insert(key.to_owned(), cached) {
+            self.bytes -= old.file.map_or(0, |file| file.len());
+        }
+        self.bytes += size;
+        if self.bytes > MAX_CACHED_BYTES {
+            for reads in self.services.values_mut() {
+                reads.entries.clear();
+            }
+            self.bytes = 0;
+        }
+    }
+
+    fn forget(&mut self, service: &str) {
+        if let Some(reads) = self.services.remove(service) {
+            let size: usize = reads.entries.values().map(|cached| cached.file.as_ref().map_or(0, |file| file.len())).sum();
+            self.bytes -= size;
+        }
+    }
 }
 
 struct CacheEntry {
@@ -166,7 +273,20 @@ impl FileBackend {
                 return Err(StoreError::storage("open the store directory", format!("{}: {err}", root.display())))
             }
         }
-        Ok(FileBackend { root, provider, cache: Mutex::new(HashMap::new()), swept: Mutex::new(HashSet::new()) })
+        Ok(FileBackend {
+            root,
+            provider,
+            cache: Mutex::new(HashMap::new()),
+            swept: Mutex::new(HashSet::new()),
+            reads: Mutex::new(ReadCache::new()),
+        })
+    }
+
+    /// Turns off the cache of entry files, so that every `get` reads its file. For
+    /// measurements of the read from disk.
+    pub fn without_read_cache(self) -> Self {
+        self.reads.lock().expect("read cache lock").enabled = false;
+        self
     }
 
     /// Returns the store's root directory.
@@ -185,6 +305,27 @@ impl FileBackend {
             format!("securestore.v1.{id}.auth")
         } else {
             format!("securestore.v1.{id}")
+        }
+    }
+
+    /// Returns the value of `key` from an entry file cached by an earlier read, or `None` if
+    /// the file must be read from disk.
+    fn get_cached(&self, access: &Access<'_>, key: &str) -> Option<Option<Zeroizing<Vec<u8>>>> {
+        let (entry_id, file) = self.reads.lock().expect("read cache lock").lookup(access.service, key)?;
+        // No change has started since the read, so the root key is still the cached one.
+        let keys = Arc::clone(&self.cache.lock().expect("cache lock").get(access.service)?.keys);
+        match file {
+            None => Some(None),
+            Some(bytes) => self.open_value(access, key, &keys, &entry_id, &bytes).ok(),
+        }
+    }
+
+    /// Opens the change counter of a service directory for a write, creating it if needed.
+    fn change_counter(dir: &Path) -> Result<ChangeCounter> {
+        match ChangeCounter::open(dir, true) {
+            Ok(Some(counter)) => Ok(counter),
+            Ok(None) => Err(StoreError::storage("open the change counter", "the file was not created")),
+            Err(err) => Err(StoreError::storage("open the change counter", err)),
         }
     }
 
@@ -287,32 +428,41 @@ impl FileBackend {
     /// and process. Only a holder of the exclusive lock may do so, because every write in
     /// progress keeps the shared lock while its temporary file exists. When another process
     /// has the lock, the sweep is left for later.
-    fn sweep_temporary_files(&self, service: &str, dir: &Path) {
+    /// The same writes may also have left a change unfinished, which is ended here too.
+    fn sweep_temporary_files(&self, service: &str, dir: &Path, counter: &ChangeCounter) {
         if self.swept.lock().expect("sweep lock").contains(service) {
             return;
         }
-        let Ok(lock) = fsutil::try_lock_file(&dir.join(LOCK_FILE)) else {
+        let Ok(Some(_lock)) = fsutil::try_lock_file(&dir.join(LOCK_FILE)) else {
             return;
         };
-        if lock.is_some() && self.remove_files(dir, |name| name.starts_with(TEMP_PREFIX)).is_ok() {
+        counter.settle();
+        if self.remove_files(dir, |name| name.starts_with(TEMP_PREFIX)).is_ok() {
             self.swept.lock().expect("sweep lock").insert(service.to_owned());
         }
     }
 
     /// Returns the service's keys for a write, creating or replacing the root key when
     /// needed, together with the lock that must be held until the write is durable.
-    fn keys_for_write(&self, service: &str, dir: &Path) -> Result<(Arc<CachedKeys>, fs::File)> {
-        self.sweep_temporary_files(service, dir);
+    fn keys_for_write(&self, service: &str, dir: &Path, counter: &ChangeCounter) -> Result<(Arc<CachedKeys>, fs::File)> {
+        self.sweep_temporary_files(service, dir, counter);
         let shared = self.lock(dir, false)?;
         if let RootKeyState::Ready(keys) = self.load_root_key(service, dir, Freshness::Contents)? {
             return Ok((keys, shared));
         }
         drop(shared);
         let exclusive = self.lock(dir, true)?;
+        counter.settle();
         let keys = match self.load_root_key(service, dir, Freshness::Contents)? {
             RootKeyState::Ready(keys) => keys,
-            RootKeyState::Absent => self.create_root_key(service, dir, false)?,
-            RootKeyState::Lost => self.create_root_key(service, dir, true)?,
+            RootKeyState::Absent => {
+                let _change = counter.begin();
+                self.create_root_key(service, dir, false)?
+            }
+            RootKeyState::Lost => {
+                let _change = counter.begin();
+                self.create_root_key(service, dir, true)?
+            }
         };
         Ok((keys, exclusive))
     }
@@ -454,16 +604,31 @@ fn hex_name(prefix: &str, bytes: &[u8; 32]) -> String {
 
 impl Backend for FileBackend {
     fn get(&self, access: &Access<'_>, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        if let Some(value) = self.get_cached(access, key) {
+            return Ok(value);
+        }
         let dir = self.service_dir(access.service);
+        let changes = self.reads.lock().expect("read cache lock").settled(access.service, &dir);
         let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir, Freshness::Metadata)? else {
             return Ok(None);
         };
         let entry_id = keys.keys.entry_id(key);
-        match fsutil::read_optional(&dir.join(entry_file_name(&entry_id))) {
-            Ok(Some(bytes)) => self.open_value(access, key, &keys, &entry_id, &bytes),
-            Ok(None) => Ok(None),
-            Err(err) => Err(StoreError::storage("read the entry", err)),
+        let file = fsutil::read_optional(&dir.join(entry_file_name(&entry_id)))
+            .map_err(|err| StoreError::storage("read the entry", err))?;
+        let value = match &file {
+            Some(bytes) => self.open_value(access, key, &keys, &entry_id, bytes)?,
+            None => None,
+        };
+        // Only plain entries are cached: opening one again needs no platform key, and so no
+        // prompt, and any failure of a cached read can fall back to this read from disk.
+        let plain = file.as_deref().is_none_or(|bytes| {
+            envelope::parse_entry(bytes).is_ok_and(|parsed| parsed.wrapped_data_key.is_none())
+        });
+        if let (Some(changes), true) = (changes, plain) {
+            let mut reads = self.reads.lock().expect("read cache lock");
+            reads.insert(access.service, key, changes, entry_id, file.as_deref());
         }
+        Ok(value)
     }
 
     fn set(&self, access: &Access<'_>, key: &str, value: &[u8]) -> Result<()> {
@@ -471,7 +636,8 @@ impl Backend for FileBackend {
         fsutil::create_private_dir(&dir).map_err(|e| {
             StoreError::storage("create the service directory", format!("{}: {e}", dir.display()))
         })?;
-        let (keys, _lock) = self.keys_for_write(access.service, &dir)?;
+        let counter = Self::change_counter(&dir)?;
+        let (keys, _lock) = self.keys_for_write(access.service, &dir, &counter)?;
         let entry_id = keys.keys.entry_id(key);
         let sealing_error = |e: crypto::SealError| StoreError::storage("encrypt the entry", format!("{e:?}"));
 
@@ -499,6 +665,7 @@ impl Backend for FileBackend {
         let name_aad = envelope::entry_aad(Part::Name, &header, access.service, &entry_id);
         let sealed_name = crypto::seal(keys.keys.value_cipher(), &name_aad, key.as_bytes()).map_err(sealing_error)?;
         let file = envelope::encode_entry(&header, &sealed_name, &sealed_value);
+        let _change = counter.begin();
         fsutil::write_atomic(&dir, &entry_file_name(&entry_id), &file)
             .map_err(|e| StoreError::storage("write the entry", e))
     }
@@ -508,12 +675,14 @@ impl Backend for FileBackend {
         if !service_dir_exists(&dir, "delete the entry")? {
             return Ok(());
         }
+        let counter = Self::change_counter(&dir)?;
         let _lock = self.lock(&dir, false)?;
         // Entries under an absent or lost root key are unreadable already.
         let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir, Freshness::Contents)? else {
             return Ok(());
         };
         let entry_id = keys.keys.entry_id(key);
+        let _change = counter.begin();
         fsutil::remove_durably(&dir, &entry_file_name(&entry_id)).map_err(|e| StoreError::storage("delete the entry", e))
     }
 
@@ -559,7 +728,11 @@ impl Backend for FileBackend {
         if !service_dir_exists(&dir, "delete the service")? {
             return Ok(());
         }
+        let counter = Self::change_counter(&dir)?;
         let _lock = self.lock(&dir, true)?;
+        counter.settle();
+        let _change = counter.begin();
+        self.reads.lock().expect("read cache lock").forget(access.service);
         self.remove_files(&dir, |name| name.starts_with(ENTRY_PREFIX) || name.starts_with(TEMP_PREFIX))
             .map_err(|e| StoreError::storage("delete the service's entries", e))?;
         fsutil::remove_durably(&dir, ROOT_KEY_FILE).map_err(|e| StoreError::storage("delete the root key", e))?;
@@ -586,6 +759,7 @@ impl Backend for FileBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::changes;
     use crate::store::{EntryOptions, Store};
     use crate::testing::MemoryKeyProvider;
 
@@ -612,6 +786,149 @@ mod tests {
 
     fn authenticated() -> EntryOptions {
         EntryOptions { require_authentication: true, ..Default::default() }
+    }
+
+    /// Returns the path of the only entry file of the default service.
+    fn only_entry_file(fixture: &Fixture) -> PathBuf {
+        let dir = fixture.dir.path().join(hex_name(SERVICE_PREFIX, &crypto::service_id(validate::DEFAULT_SERVICE)));
+        let mut entries: Vec<PathBuf> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.file_name().unwrap().to_str().unwrap().starts_with(ENTRY_PREFIX))
+            .collect();
+        assert_eq!(entries.len(), 1);
+        entries.remove(0)
+    }
+
+    /// Damages an entry file behind the store's back, so a read from disk fails and only a
+    /// cached read still returns the value.
+    fn damage(path: &Path) {
+        let mut bytes = fs::read(path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(path, bytes).unwrap();
+    }
+
+    fn is_integrity_failure(result: Result<Option<Zeroizing<Vec<u8>>>>) -> bool {
+        matches!(result, Err(StoreError::IntegrityFailure { .. }))
+    }
+
+    #[test]
+    fn cached_read_skips_disk() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let store = fixture.open();
+        store.set("token", b"v1", &options).unwrap();
+        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
+
+        damage(&only_entry_file(&fixture));
+        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
+        assert!(is_integrity_failure(fixture.open().get("token", &options)));
+    }
+
+    #[test]
+    fn cache_sees_other_instance_changes() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        let writer = fixture.open();
+        assert_eq!(read(&reader, "token", &options), None);
+
+        writer.set("token", b"v1", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
+        writer.set("token", b"v2", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
+        writer.delete("token", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options), None);
+
+        writer.set("token", b"v3", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v3"[..]));
+        writer.delete_service(&options).unwrap();
+        assert_eq!(read(&reader, "token", &options), None);
+
+        writer.set("token", b"v4", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v4"[..]));
+        // A lost platform key makes the next write of a new process replace the root key.
+        fixture.provider.lose_all_keys();
+        let created = fixture.provider.created_keys();
+        fixture.open().set("token", b"v5", &options).unwrap();
+        assert!(fixture.provider.created_keys() > created);
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v5"[..]));
+    }
+
+    #[test]
+    fn unfinished_change_bypasses_cache() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let store = fixture.open();
+        store.set("token", b"v1", &options).unwrap();
+        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
+
+        // A writer killed after it started a change.
+        let path = only_entry_file(&fixture);
+        let counter = ChangeCounter::open(path.parent().unwrap(), false).unwrap().unwrap();
+        std::mem::forget(counter.begin());
+        damage(&path);
+        assert!(is_integrity_failure(store.get("token", &options)));
+
+        // The first write of a new process ends the change, and reads are cached again.
+        fixture.open().set("token", b"v2", &options).unwrap();
+        assert_eq!(counter.settled(), Some(counter.started_count()));
+        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
+        damage(&path);
+        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
+    }
+
+    #[test]
+    fn deleted_counter_bypasses_cache() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let store = fixture.open();
+        store.set("token", b"v1", &options).unwrap();
+        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
+
+        let path = only_entry_file(&fixture);
+        fs::remove_file(path.parent().unwrap().join(changes::CHANGES_FILE)).unwrap();
+        damage(&path);
+        assert!(is_integrity_failure(store.get("token", &options)));
+    }
+
+    #[test]
+    fn authenticated_entries_are_not_cached() {
+        let fixture = Fixture::new(MemoryKeyProvider::with_authentication());
+        let store = fixture.open();
+        store.set("token", b"v1", &authenticated()).unwrap();
+        let before = fixture.provider.unwrap_calls();
+        assert_eq!(read(&store, "token", &authenticated()).as_deref(), Some(&b"v1"[..]));
+        assert_eq!(read(&store, "token", &authenticated()).as_deref(), Some(&b"v1"[..]));
+        // Each read unwraps the entry's data key: one prompt per read.
+        assert_eq!(fixture.provider.unwrap_calls(), before + 2);
+    }
+
+    #[test]
+    fn read_cache_is_bounded() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
+        let value = vec![7u8; 60 * 1024];
+        let access = Access {
+            service: validate::DEFAULT_SERVICE,
+            accessible: Default::default(),
+            require_authentication: false,
+            authentication_prompt: None,
+            access_group: None,
+        };
+        for n in 0..40 {
+            let key = format!("k{n}");
+            backend.set(&access, &key, &value).unwrap();
+            assert_eq!(backend.get(&access, &key).unwrap().map(|v| v.to_vec()), Some(value.clone()));
+            let reads = backend.reads.lock().unwrap();
+            assert!(reads.bytes <= MAX_CACHED_BYTES, "{} bytes cached", reads.bytes);
+        }
+        let large = vec![7u8; MAX_CACHED_FILE];
+        backend.set(&access, "large", &large).unwrap();
+        backend.get(&access, "large").unwrap();
+        let reads = backend.reads.lock().unwrap();
+        assert!(!reads.services[validate::DEFAULT_SERVICE].entries.contains_key("large"));
     }
 
     #[test]
