@@ -5,7 +5,10 @@
 //! Groups, with criterion's ids `group/case/entries`:
 //!
 //! - `get`, `set`: one value of 32 B, 2 KiB or 64 KiB in a warm store (root key already
-//!   unwrapped) of 10, 1,000 or 10,000 entries. `set` overwrites that value durably.
+//!   unwrapped) of 10, 1,000 or 10,000 entries. `set` overwrites that value durably. `get`
+//!   finds the entry file in the store's cache of files already read.
+//! - `get_from_disk`: the same `get` on a store with that cache turned off, so it reads the
+//!   entry file every time.
 //! - `floor_read_open`: read one file as large as the entry file, then one AES-256-GCM open
 //!   of a value of the same size. A `get` cannot do less.
 //! - `floor_durable_write`: write a temporary file as large as the entry file, fsync it,
@@ -89,6 +92,14 @@ fn bench_get(c: &mut Criterion, stores: &[(usize, BenchStore)]) {
         group.finish();
 
         let key = common::measured_key(size);
+        let mut group = c.benchmark_group("get_from_disk");
+        for (entries, bench) in stores {
+            group.bench_function(BenchmarkId::new(size_label(size), entries), |b| {
+                b.iter(|| black_box(bench.uncached.get(&key, &options).expect("get").expect("present")))
+            });
+        }
+        group.finish();
+
         let mut group = c.benchmark_group("get");
         for (entries, bench) in stores {
             group.bench_function(BenchmarkId::new(size_label(size), entries), |b| {

@@ -112,7 +112,11 @@ fn read_string(env: &mut JNIEnv<'_>, string: &JString<'_>) -> Result<Option<Stri
     if string.is_null() {
         return Ok(None);
     }
-    Ok(Some(env.get_string(string)?.into()))
+    // SAFETY: every string argument is declared `String` in `NativeStoreCalls`, so the JVM
+    // passes only java.lang.String objects. The checked `get_string` would look the class
+    // up by name on every call, which costs more than a cached `get`.
+    let text = unsafe { env.get_string_unchecked(string) }?;
+    Ok(Some(text.into()))
 }
 
 fn accessibility(code: jint) -> Result<Accessibility, Failure> {

@@ -94,6 +94,9 @@ pub struct BenchStore {
     pub dir: tempfile::TempDir,
     pub provider: Arc<MemoryKeyProvider>,
     pub store: Store,
+    /// The same directory opened with the cache of entry files turned off, so that every
+    /// `get` reads its file from disk.
+    pub uncached: Store,
 }
 
 impl BenchStore {
@@ -102,7 +105,9 @@ impl BenchStore {
         let dir = temp_dir("store-");
         let provider = Arc::new(MemoryKeyProvider::new());
         let store = open(&dir, &provider);
-        BenchStore { dir, provider, store }
+        let backend = FileBackend::open(dir.path(), provider.clone()).expect("open the store").without_read_cache();
+        let uncached = Store::new(Arc::new(backend), MAX_VALUE_BYTES).expect("configure the store");
+        BenchStore { dir, provider, store, uncached }
     }
 
     /// Creates a store with `entries` entries in total: one measured entry per size in
