@@ -69,18 +69,21 @@ def rust_tables(results: Path):
     lines = ["## Rust core (criterion)", ""]
     lines += [
         "Warm `get` next to its floor (read one file of the entry's size, one AES-256-GCM open "
-        "of the value's size). Target: within 2x.",
+        "of the value's size): `get` finds the entry file in the store's cache, `get from disk` "
+        "is the same call with that cache turned off. Target: within 2x, judged on the read "
+        "from disk.",
         "",
-        "| value | entries | get | floor | get / floor | target |",
-        "|---|---:|---:|---:|---:|---|",
+        "| value | entries | get | get from disk | floor | get / floor | from disk / floor | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for size in SIZES:
         floor = criterion_median_ns(results, "floor_read_open", size)
         for entries in ENTRY_COUNTS:
             get = criterion_median_ns(results, "get", size, entries)
-            value = get / floor if get and floor else None
-            lines.append(f"| {size} | {entries} | {format_time(get)} | {format_time(floor)} | "
-                         f"{ratio(get, floor)} | {verdict(value, 2.0)} |")
+            disk = criterion_median_ns(results, "get_from_disk", size, entries)
+            value = disk / floor if disk and floor else None
+            lines.append(f"| {size} | {entries} | {format_time(get)} | {format_time(disk)} | {format_time(floor)} | "
+                         f"{ratio(get, floor)} | {ratio(disk, floor)} | {verdict(value, 2.0)} |")
     lines += [
         "",
         "Durable `set` next to its floor (write a temporary file of the entry's size, fsync, "
@@ -139,23 +142,25 @@ def jvm_tables(results: Path):
     lines += [f"One call through the generated binding with no I/O (`defaultService()`): "
               f"{format_time(binding)}.", ""]
     lines += [
-        "The Kotlin API next to the generated binding called directly (both through JNA), and "
-        "next to the Rust core's own `get` from criterion above. Target: Kotlin get under 3x "
-        "the binding's.",
+        "The Kotlin API next to the core's JNI entry points that it calls (`NativeStoreCalls`), "
+        "next to the Rust core's own `get` from criterion above, and next to the generated "
+        "UniFFI binding, which goes through JNA. Target: Kotlin get under 3x the Rust core's.",
         "",
-        "| value | entries | Kotlin get | binding get | Kotlin / binding | target | Rust get | Kotlin / Rust | Kotlin set | binding set |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| value | entries | Kotlin get | JNI get | Rust get | Kotlin / JNI | Kotlin / Rust | target | JNA binding get | Kotlin set | JNI set | JNA binding set |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for value_bytes in value_sizes:
         for entries in entry_counts:
             kotlin = medians.get(("kotlinGet", entries, value_bytes))
-            core = medians.get(("coreGet", entries, value_bytes))
+            direct = medians.get(("directGet", entries, value_bytes))
+            binding_get = medians.get(("coreGet", entries, value_bytes))
             rust = criterion_median_ns(results, "get", JVM_SIZE_LABELS.get(value_bytes, ""), entries)
-            value = kotlin / core if kotlin and core else None
+            value = kotlin / rust if kotlin and rust else None
             lines.append(
-                f"| {value_bytes} B | {entries} | {format_time(kotlin)} | {format_time(core)} | "
-                f"{ratio(kotlin, core)} | {verdict(value, 3.0)} | {format_time(rust)} | {ratio(kotlin, rust)} | "
+                f"| {value_bytes} B | {entries} | {format_time(kotlin)} | {format_time(direct)} | {format_time(rust)} | "
+                f"{ratio(kotlin, direct)} | {ratio(kotlin, rust)} | {verdict(value, 3.0)} | {format_time(binding_get)} | "
                 f"{format_time(medians.get(('kotlinSet', entries, value_bytes)))} | "
+                f"{format_time(medians.get(('directSet', entries, value_bytes)))} | "
                 f"{format_time(medians.get(('coreSet', entries, value_bytes)))} |")
 
     lines += [
