@@ -53,7 +53,9 @@ fn fixture() -> &'static Fixture {
         let shm = std::path::Path::new("/dev/shm");
         let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.unwrap();
         let provider = Arc::new(MemoryKeyProvider::with_authentication());
-        let backend = FileBackend::open(dir.path(), Arc::clone(&provider) as _).unwrap();
+        // Files are changed behind the store's back, which its cache of entry files would
+        // not notice until the next write, so this store reads every file from disk.
+        let backend = FileBackend::open(dir.path(), Arc::clone(&provider) as _).unwrap().without_read_cache();
         let store = Store::new(Arc::new(backend), 2048).unwrap();
         let plain = EntryOptions::for_service(SERVICE);
         let guarded = EntryOptions { require_authentication: true, ..plain.clone() };
