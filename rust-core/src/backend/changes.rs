@@ -1,6 +1,6 @@
 //! The change counter of a service directory, shared by every process that opens the store.
 //!
-//! The file `.changes` holds two 64-bit counters, mapped into memory by each process that
+//! The file `.changes` contains two 64-bit counters, mapped into memory by each process that
 //! uses them: how many changes of the service have started and how many have finished. A
 //! change is any write that can alter what a read returns: `set`, `delete`, creating or
 //! replacing the root key, and `delete_service`. A change starts after its writer takes the
@@ -58,8 +58,8 @@ impl ChangeCounter {
                 // A writer has created the file and is about to size it.
                 return Ok(None);
             }
-            // Growing a file fills it with zeros, and two writers growing it to the same
-            // length leave counters that a third has already raised as they are.
+            // Growing a file fills it with zeros. A second writer that grows it to the same
+            // length changes nothing, so counts raised in between stay.
             file.set_len(FILE_LEN)?;
         }
         // Only a program other than SecureStore could shrink the file after this check, and
@@ -107,8 +107,8 @@ impl ChangeCounter {
     }
 
     /// Marks every started change finished. Call only while holding the exclusive service
-    /// lock, when no change can be in progress: changes left unfinished by a killed writer
-    /// would otherwise keep readers from caching until the next such call.
+    /// lock, because then no change can be in progress. Changes left unfinished by a killed
+    /// writer keep readers from caching until this is called.
     pub(crate) fn settle(&self) {
         let started = self.started().load(Ordering::SeqCst);
         self.finished().fetch_max(started, Ordering::SeqCst);

@@ -69,7 +69,8 @@ pub struct FileBackend {
 
 /// The largest entry file that reads cache, in bytes.
 const MAX_CACHED_FILE: usize = 64 * 1024;
-/// The most bytes of entry files that reads cache in one store; reaching it empties the cache.
+/// The maximum total size of the entry files cached by one store, in bytes. Exceeding it
+/// empties the cache.
 const MAX_CACHED_BYTES: usize = 1024 * 1024;
 
 /// Entry files that reads found, by service and key, and the counters that tell when they
@@ -619,8 +620,8 @@ impl Backend for FileBackend {
             Some(bytes) => self.open_value(access, key, &keys, &entry_id, bytes)?,
             None => None,
         };
-        // Only plain entries are cached: opening one again needs no platform key, and so no
-        // prompt, and any failure of a cached read can fall back to this read from disk.
+        // Only plain entries are cached. Opening one again needs no platform key and so shows
+        // no prompt, which lets any failure of a cached read fall back to a read from disk.
         let plain = file.as_deref().is_none_or(|bytes| {
             envelope::parse_entry(bytes).is_ok_and(|parsed| parsed.wrapped_data_key.is_none())
         });
