@@ -341,6 +341,9 @@ fn run_full_filesystem_child() {
     emit(format!("FILLED {filled}"));
 
     run_script(&store, &options, &child_var("SS_SCRIPT"));
+    // A service written for the first time needs new files, including its change counter.
+    let fresh = common::service(FRESH_SERVICE);
+    run_script(&store, &fresh, "set:fresh:10");
     let grandchild = ChildProcess::spawn(
         "script",
         &[
@@ -354,7 +357,11 @@ fn run_full_filesystem_child() {
     }
     fs::remove_file(&filler_path).unwrap();
     run_script(&store, &options, "set:a:300;get:a");
+    run_script(&store, &fresh, "set:fresh:20;get:fresh");
 }
+
+/// The service that the full file system test writes to for the first time.
+const FRESH_SERVICE: &str = "faults.fresh";
 
 #[test]
 fn full_filesystem_fails_set_and_keeps_old_value() {
@@ -389,7 +396,7 @@ fn full_filesystem_fails_set_and_keeps_old_value() {
     }
     let filled = lines.iter().find_map(|l| l.strip_prefix("FILLED ")).unwrap();
     let seen = results(&lines);
-    for step in ["set:a:1500", "set:c:1500"] {
+    for step in ["set:a:1500", "set:c:1500", "set:fresh:10"] {
         assert!(seen[step].starts_with("error StorageFailure"), "{step}: {}", seen[step]);
         assert!(seen[step].contains("No space left"), "{step}: {}", seen[step]);
     }
@@ -399,6 +406,8 @@ fn full_filesystem_fails_set_and_keeps_old_value() {
     assert_eq!(seen["get:c"], "absent");
     assert_eq!(seen["set:a:300"], "ok");
     assert_eq!(seen["get:a"], value_line("a", 300), "after space was freed");
+    assert_eq!(seen["set:fresh:20"], "ok");
+    assert_eq!(seen["get:fresh"], value_line("fresh", 20), "a new service after space was freed");
     let new_process: Vec<String> =
         lines.iter().filter_map(|l| l.strip_prefix("NEW-PROCESS ")).map(str::to_owned).collect();
     let before_free = results(&new_process);
@@ -407,8 +416,9 @@ fn full_filesystem_fails_set_and_keeps_old_value() {
     assert_eq!(before_free["get:c"], "absent");
     assert!(new_process.contains(&"LIST a 0".to_owned()), "{new_process:?}");
     eprintln!(
-        "faults: 1 MiB tmpfs filled with {filled} bytes: 2 writes raised StorageFailure (ENOSPC), the old \
-         value stayed, delete worked, a new process agrees, writes work again after space is freed"
+        "faults: 1 MiB tmpfs filled with {filled} bytes: 3 writes raised StorageFailure (ENOSPC), one of them to \
+         a new service, the old value stayed, delete worked, a new process agrees, writes work again after \
+         space is freed"
     );
 }
 

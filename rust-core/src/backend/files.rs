@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
-use crate::backend::changes::ChangeCounter;
+use crate::backend::changes::{self, ChangeCounter};
 use crate::backend::{Access, Backend, KeyListing};
 use crate::crypto::{self, SecretKey, ServiceKeys, ENTRY_ID_LEN, KEY_ID_LEN};
 use crate::envelope::{self, Part};
@@ -69,23 +69,32 @@ pub struct FileBackend {
 
 /// The largest entry file that reads cache, in bytes.
 const MAX_CACHED_FILE: usize = 64 * 1024;
-/// The maximum total size of the entry files cached by one store, in bytes. Exceeding it
-/// empties the cache.
+/// The maximum memory that one store's cache of entry files may take, in bytes, counted as
+/// the files, the key names and [`CACHED_READ_OVERHEAD`] per read. Exceeding it empties the
+/// cache.
 const MAX_CACHED_BYTES: usize = 1024 * 1024;
+/// An estimate of the memory each cached read takes besides its file and key name: the
+/// map slot, the allocations' headers and the entry id.
+const CACHED_READ_OVERHEAD: usize = 128;
 
-/// Entry files that reads found, by service and key, and the counters that tell when they
-/// are out of date.
+/// Entry files that reads found, by service and key, and the change counters that tell
+/// when they are out of date.
 struct ReadCache {
     enabled: bool,
     services: HashMap<String, ServiceReads>,
-    /// The total size of the cached files.
+    /// The memory the cached reads take, as [`MAX_CACHED_BYTES`] counts it.
     bytes: usize,
 }
 
 struct ServiceReads {
-    counter: ChangeCounter,
+    /// The path of the service's `.changes` file.
+    counter_path: PathBuf,
+    counter: Arc<ChangeCounter>,
     entries: HashMap<String, CachedRead>,
 }
+
+/// An entry id and the entry file cached for it, `None` if there was no file.
+type CachedFile = ([u8; ENTRY_ID_LEN], Option<Arc<[u8]>>);
 
 /// One read of an entry file: its bytes, or `None` if it did not exist.
 struct CachedRead {
@@ -94,23 +103,51 @@ struct CachedRead {
     file: Option<Arc<[u8]>>,
 }
 
+fn cached_size(key: &str, file: Option<&[u8]>) -> usize {
+    key.len() + file.map_or(0, <[u8]>::len) + CACHED_READ_OVERHEAD
+}
+
 impl ReadCache {
     fn new() -> Self {
         ReadCache { enabled: true, services: HashMap::new(), bytes: 0 }
     }
 
-    /// Returns the cached read of `key` if no change to `service` has started since it.
-    fn lookup(&mut self, service: &str, key: &str) -> Option<([u8; ENTRY_ID_LEN], Option<Arc<[u8]>>)> {
+    /// Returns the cached read of `key` if the service's counter file is still the one it
+    /// was counted in and no change to `service` has started since.
+    fn lookup(&mut self, service: &str, key: &str) -> Option<CachedFile> {
         let reads = self.services.get(service)?;
         let cached = reads.entries.get(key)?;
         if reads.counter.settled() != Some(cached.changes) {
             return None;
         }
-        if !reads.counter.is_linked() {
+        if !reads.counter.is_current(&reads.counter_path) {
             self.forget(service);
             return None;
         }
         Some((cached.entry_id, cached.file.clone()))
+    }
+
+    /// Returns the counter of `service` if its file is still the one at the path.
+    fn current_counter(&mut self, service: &str) -> Option<Arc<ChangeCounter>> {
+        let reads = self.services.get(service)?;
+        if reads.counter.is_current(&reads.counter_path) {
+            return Some(Arc::clone(&reads.counter));
+        }
+        self.forget(service);
+        None
+    }
+
+    /// Starts caching for `service` with a newly opened counter, forgetting older reads.
+    fn track(&mut self, service: &str, dir: &Path, counter: ChangeCounter) -> Arc<ChangeCounter> {
+        self.forget(service);
+        let counter = Arc::new(counter);
+        let reads = ServiceReads {
+            counter_path: dir.join(changes::CHANGES_FILE),
+            counter: Arc::clone(&counter),
+            entries: HashMap::new(),
+        };
+        self.services.insert(service.to_owned(), reads);
+        counter
     }
 
     /// Returns the change count of `service` if no change is in progress, mapping its counter
@@ -119,23 +156,17 @@ impl ReadCache {
         if !self.enabled {
             return None;
         }
-        if let Some(reads) = self.services.get(service) {
-            if reads.counter.is_linked() {
-                return reads.counter.settled();
-            }
-            self.forget(service);
+        if let Some(counter) = self.current_counter(service) {
+            return counter.settled();
         }
-        let counter = ChangeCounter::open(dir, false).ok().flatten()?;
-        let settled = counter.settled();
-        self.services.insert(service.to_owned(), ServiceReads { counter, entries: HashMap::new() });
-        settled
+        let counter = ChangeCounter::open_existing(dir).ok().flatten()?;
+        self.track(service, dir, counter).settled()
     }
 
     /// Caches a read that began when `changes` changes had finished, unless a change has
     /// started since.
     fn insert(&mut self, service: &str, key: &str, changes: u64, entry_id: [u8; ENTRY_ID_LEN], file: Option<&[u8]>) {
-        let size = file.map_or(0, <[u8]>::len);
-        if size > MAX_CACHED_FILE {
+        if file.is_some_and(|file| file.len() > MAX_CACHED_FILE) {
             return;
         }
         let Some(reads) = self.services.get_mut(service) else {
@@ -144,9 +175,10 @@ impl ReadCache {
         if reads.counter.started_count() != changes {
             return;
         }
+        let size = cached_size(key, file);
         let cached = CachedRead { changes, entry_id, file: file.map(Arc::from) };
         if let Some(old) = reads.entries.insert(key.to_owned(), cached) {
-            self.bytes -= old.file.map_or(0, |file| file.len());
+            self.bytes -= cached_size(key, old.file.as_deref());
         }
         self.bytes += size;
         if self.bytes > MAX_CACHED_BYTES {
@@ -159,7 +191,7 @@ impl ReadCache {
 
     fn forget(&mut self, service: &str) {
         if let Some(reads) = self.services.remove(service) {
-            let size: usize = reads.entries.values().map(|cached| cached.file.as_ref().map_or(0, |file| file.len())).sum();
+            let size: usize = reads.entries.iter().map(|(key, cached)| cached_size(key, cached.file.as_deref())).sum();
             self.bytes -= size;
         }
     }
@@ -317,16 +349,47 @@ impl FileBackend {
         let keys = Arc::clone(&self.cache.lock().expect("cache lock").get(access.service)?.keys);
         match file {
             None => Some(None),
-            Some(bytes) => self.open_value(access, key, &keys, &entry_id, &bytes).ok(),
+            Some(bytes) => self.open_value(access, key, &keys, &entry_id, &bytes, true).ok(),
         }
     }
 
-    /// Opens the change counter of a service directory for a write, creating it if needed.
-    fn change_counter(dir: &Path) -> Result<ChangeCounter> {
-        match ChangeCounter::open(dir, true) {
-            Ok(Some(counter)) => Ok(counter),
-            Ok(None) => Err(StoreError::storage("open the change counter", "the file was not created")),
+    /// Returns the change counter of `service` for a writer, creating its file if missing.
+    /// `Ok(None)` means that the file is invalid and `replace_invalid` is false. Call only
+    /// while holding the service lock, and with `replace_invalid` only under the exclusive one.
+    fn counter_for_write(&self, service: &str, dir: &Path, replace_invalid: bool) -> Result<Option<Arc<ChangeCounter>>> {
+        let mut reads = self.reads.lock().expect("read cache lock");
+        if let Some(counter) = reads.current_counter(service) {
+            return Ok(Some(counter));
+        }
+        match ChangeCounter::open_for_write(dir, replace_invalid) {
+            Ok(Some(counter)) => Ok(Some(reads.track(service, dir, counter))),
+            Ok(None) => Ok(None),
             Err(err) => Err(StoreError::storage("open the change counter", err)),
+        }
+    }
+
+    /// Takes the service lock, shared unless `exclusive`, and returns it with the service's
+    /// change counter. Replacing an invalid counter file (a symbolic link, a file of the wrong
+    /// size) needs the exclusive lock, which is then taken and returned instead.
+    fn lock_with_counter(&self, service: &str, dir: &Path, exclusive: bool) -> Result<(fs::File, Arc<ChangeCounter>)> {
+        let lock = self.lock(dir, exclusive)?;
+        if let Some(counter) = self.counter_for_write(service, dir, exclusive)? {
+            return Ok((lock, counter));
+        }
+        drop(lock);
+        let lock = self.lock(dir, true)?;
+        let counter = self
+            .counter_for_write(service, dir, true)?
+            .ok_or_else(|| StoreError::storage("open the change counter", "the counter file could not be replaced"))?;
+        Ok((lock, counter))
+    }
+
+    /// Ends the changes that killed writers left unfinished, if no other process holds the
+    /// service lock. Call after the caller's own change has finished, while holding `lock`:
+    /// the lock may be lost by the attempt, as converting a shared `flock` lock is not atomic.
+    fn settle_if_alone(counter: &ChangeCounter, lock: &fs::File) {
+        if counter.settled().is_none() && lock.try_lock().is_ok() {
+            counter.settle();
         }
     }
 
@@ -430,14 +493,16 @@ impl FileBackend {
     /// progress keeps the shared lock while its temporary file exists. When another process
     /// has the lock, the sweep is left for later.
     /// The same writes may also have left a change unfinished, which is ended here too.
-    fn sweep_temporary_files(&self, service: &str, dir: &Path, counter: &ChangeCounter) {
+    fn sweep_temporary_files(&self, service: &str, dir: &Path) {
         if self.swept.lock().expect("sweep lock").contains(service) {
             return;
         }
         let Ok(Some(_lock)) = fsutil::try_lock_file(&dir.join(LOCK_FILE)) else {
             return;
         };
-        counter.settle();
+        if let Ok(Some(counter)) = self.counter_for_write(service, dir, true) {
+            counter.settle();
+        }
         if self.remove_files(dir, |name| name.starts_with(TEMP_PREFIX)).is_ok() {
             self.swept.lock().expect("sweep lock").insert(service.to_owned());
         }
@@ -445,14 +510,14 @@ impl FileBackend {
 
     /// Returns the service's keys for a write, creating or replacing the root key when
     /// needed, together with the lock that must be held until the write is durable.
-    fn keys_for_write(&self, service: &str, dir: &Path, counter: &ChangeCounter) -> Result<(Arc<CachedKeys>, fs::File)> {
-        self.sweep_temporary_files(service, dir, counter);
-        let shared = self.lock(dir, false)?;
+    fn keys_for_write(&self, service: &str, dir: &Path) -> Result<(Arc<CachedKeys>, fs::File, Arc<ChangeCounter>)> {
+        self.sweep_temporary_files(service, dir);
+        let (shared, counter) = self.lock_with_counter(service, dir, false)?;
         if let RootKeyState::Ready(keys) = self.load_root_key(service, dir, Freshness::Contents)? {
-            return Ok((keys, shared));
+            return Ok((keys, shared, counter));
         }
         drop(shared);
-        let exclusive = self.lock(dir, true)?;
+        let (exclusive, counter) = self.lock_with_counter(service, dir, true)?;
         counter.settle();
         let keys = match self.load_root_key(service, dir, Freshness::Contents)? {
             RootKeyState::Ready(keys) => keys,
@@ -465,7 +530,7 @@ impl FileBackend {
                 self.create_root_key(service, dir, true)?
             }
         };
-        Ok((keys, exclusive))
+        Ok((keys, exclusive, counter))
     }
 
     fn remove_files(&self, dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<()> {
@@ -486,6 +551,9 @@ impl FileBackend {
         fsutil::sync_dir(dir)
     }
 
+    /// Decrypts the value in an entry file. `name_checked` means that these very bytes were
+    /// opened before, sealed name included, as for a file from the read cache, so only the
+    /// value is opened again.
     fn open_value(
         &self,
         access: &Access<'_>,
@@ -493,6 +561,7 @@ impl FileBackend {
         keys: &CachedKeys,
         entry_id: &[u8; ENTRY_ID_LEN],
         bytes: &[u8],
+        name_checked: bool,
     ) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let integrity = |reason: &str| StoreError::integrity(access.service, key, reason);
         let parsed = envelope::parse_entry(bytes).map_err(|e| integrity(&e.to_string()))?;
@@ -503,10 +572,12 @@ impl FileBackend {
         // the wrapped data key. Opening it first therefore rejects a tampered header or name
         // before the platform key unwraps anything. Otherwise a tampered wrapped key would read
         // as a lost key, `None`.
-        let name_aad = envelope::entry_aad(Part::Name, parsed.header, access.service, entry_id);
-        match crypto::open(keys.keys.value_cipher(), &name_aad, parsed.sealed_name) {
-            Some(name) if name.as_slice() == key.as_bytes() => {}
-            _ => return Err(integrity("the sealed key name does not match")),
+        if !name_checked {
+            let name_aad = envelope::entry_aad(Part::Name, parsed.header, access.service, entry_id);
+            match crypto::open(keys.keys.value_cipher(), &name_aad, parsed.sealed_name) {
+                Some(name) if name.as_slice() == key.as_bytes() => {}
+                _ => return Err(integrity("the sealed key name does not match")),
+            }
         }
         let aad = envelope::entry_aad(Part::Value, parsed.header, access.service, entry_id);
         let value = match parsed.wrapped_data_key {
@@ -617,7 +688,7 @@ impl Backend for FileBackend {
         let file = fsutil::read_optional(&dir.join(entry_file_name(&entry_id)))
             .map_err(|err| StoreError::storage("read the entry", err))?;
         let value = match &file {
-            Some(bytes) => self.open_value(access, key, &keys, &entry_id, bytes)?,
+            Some(bytes) => self.open_value(access, key, &keys, &entry_id, bytes, false)?,
             None => None,
         };
         // Only plain entries are cached. Opening one again needs no platform key and so shows
@@ -637,8 +708,7 @@ impl Backend for FileBackend {
         fsutil::create_private_dir(&dir).map_err(|e| {
             StoreError::storage("create the service directory", format!("{}: {e}", dir.display()))
         })?;
-        let counter = Self::change_counter(&dir)?;
-        let (keys, _lock) = self.keys_for_write(access.service, &dir, &counter)?;
+        let (keys, lock, counter) = self.keys_for_write(access.service, &dir)?;
         let entry_id = keys.keys.entry_id(key);
         let sealing_error = |e: crypto::SealError| StoreError::storage("encrypt the entry", format!("{e:?}"));
 
@@ -666,9 +736,11 @@ impl Backend for FileBackend {
         let name_aad = envelope::entry_aad(Part::Name, &header, access.service, &entry_id);
         let sealed_name = crypto::seal(keys.keys.value_cipher(), &name_aad, key.as_bytes()).map_err(sealing_error)?;
         let file = envelope::encode_entry(&header, &sealed_name, &sealed_value);
-        let _change = counter.begin();
-        fsutil::write_atomic(&dir, &entry_file_name(&entry_id), &file)
-            .map_err(|e| StoreError::storage("write the entry", e))
+        let change = counter.begin();
+        let written = fsutil::write_atomic(&dir, &entry_file_name(&entry_id), &file);
+        drop(change);
+        Self::settle_if_alone(&counter, &lock);
+        written.map_err(|e| StoreError::storage("write the entry", e))
     }
 
     fn delete(&self, access: &Access<'_>, key: &str) -> Result<()> {
@@ -676,15 +748,17 @@ impl Backend for FileBackend {
         if !service_dir_exists(&dir, "delete the entry")? {
             return Ok(());
         }
-        let counter = Self::change_counter(&dir)?;
-        let _lock = self.lock(&dir, false)?;
+        let (lock, counter) = self.lock_with_counter(access.service, &dir, false)?;
         // Entries under an absent or lost root key are unreadable already.
         let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir, Freshness::Contents)? else {
             return Ok(());
         };
         let entry_id = keys.keys.entry_id(key);
-        let _change = counter.begin();
-        fsutil::remove_durably(&dir, &entry_file_name(&entry_id)).map_err(|e| StoreError::storage("delete the entry", e))
+        let change = counter.begin();
+        let removed = fsutil::remove_durably(&dir, &entry_file_name(&entry_id));
+        drop(change);
+        Self::settle_if_alone(&counter, &lock);
+        removed.map_err(|e| StoreError::storage("delete the entry", e))
     }
 
     fn list(&self, access: &Access<'_>) -> Result<KeyListing> {
@@ -729,11 +803,9 @@ impl Backend for FileBackend {
         if !service_dir_exists(&dir, "delete the service")? {
             return Ok(());
         }
-        let counter = Self::change_counter(&dir)?;
-        let _lock = self.lock(&dir, true)?;
+        let (_lock, counter) = self.lock_with_counter(access.service, &dir, true)?;
         counter.settle();
         let _change = counter.begin();
-        self.reads.lock().expect("read cache lock").forget(access.service);
         self.remove_files(&dir, |name| name.starts_with(ENTRY_PREFIX) || name.starts_with(TEMP_PREFIX))
             .map_err(|e| StoreError::storage("delete the service's entries", e))?;
         fsutil::remove_durably(&dir, ROOT_KEY_FILE).map_err(|e| StoreError::storage("delete the root key", e))?;
@@ -867,16 +939,84 @@ mod tests {
 
         // A writer killed after it started a change.
         let path = only_entry_file(&fixture);
-        let counter = ChangeCounter::open(path.parent().unwrap(), false).unwrap().unwrap();
+        let counter = ChangeCounter::open_existing(path.parent().unwrap()).unwrap().unwrap();
         std::mem::forget(counter.begin());
         damage(&path);
         assert!(is_integrity_failure(store.get("token", &options)));
 
-        // The first write of a new process ends the change, and reads are cached again.
-        fixture.open().set("token", b"v2", &options).unwrap();
+        // The next write that finds no other writer holding the lock ends the change, even
+        // in a process that has written to the service before. Reads are cached again.
+        store.set("token", b"v2", &options).unwrap();
         assert_eq!(counter.settled(), Some(counter.started_count()));
         assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
         damage(&path);
+        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
+    }
+
+    #[test]
+    fn moved_service_directory_is_seen() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        fixture.open().set("token", b"v1", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
+
+        // A tool moves the service directory aside and puts a copy in its place.
+        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
+        let aside = fixture.dir.path().join("aside");
+        fs::rename(&dir, &aside).unwrap();
+        fs::create_dir(&dir).unwrap();
+        for file in fs::read_dir(&aside).unwrap() {
+            let file = file.unwrap();
+            fs::copy(file.path(), dir.join(file.file_name())).unwrap();
+        }
+        fixture.open().set("token", b"v2", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
+        fixture.open().delete("token", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options), None);
+    }
+
+    #[test]
+    fn counter_replaced_while_writer_waits() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        let writer = fixture.open();
+        writer.set("token", b"v1", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
+        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
+
+        let lock = fsutil::lock_file(&dir.join(LOCK_FILE), true).unwrap();
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| writer.set("token", b"v2", &options).unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            fs::remove_file(dir.join(changes::CHANGES_FILE)).unwrap();
+            drop(ChangeCounter::open_for_write(&dir, false).unwrap().unwrap());
+            assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
+            drop(lock);
+            waiting.join().unwrap();
+        });
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
+    }
+
+    #[test]
+    fn invalid_counter_file_is_replaced_by_writer() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let store = fixture.open();
+        store.set("token", b"v1", &options).unwrap();
+        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
+        let outside = tempfile::tempdir().unwrap();
+        fs::remove_file(dir.join(changes::CHANGES_FILE)).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path().join("target"), dir.join(changes::CHANGES_FILE)).unwrap();
+        #[cfg(not(unix))]
+        fs::write(dir.join(changes::CHANGES_FILE), b"short").unwrap();
+
+        assert_eq!(read(&fixture.open(), "token", &options).as_deref(), Some(&b"v1"[..]));
+        store.set("token", b"v2", &options).unwrap();
+        assert!(fs::symlink_metadata(dir.join(changes::CHANGES_FILE)).unwrap().is_file());
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing is written outside the store");
         assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
     }
 
@@ -928,8 +1068,17 @@ mod tests {
         let large = vec![7u8; MAX_CACHED_FILE];
         backend.set(&access, "large", &large).unwrap();
         backend.get(&access, "large").unwrap();
+        assert!(!backend.reads.lock().unwrap().services[validate::DEFAULT_SERVICE].entries.contains_key("large"));
+
+        // Reads of absent keys are cached too, and their key names count.
+        for n in 0..20_000 {
+            let key = format!("{n:0>200}");
+            assert_eq!(backend.get(&access, &key).unwrap(), None);
+        }
         let reads = backend.reads.lock().unwrap();
-        assert!(!reads.services[validate::DEFAULT_SERVICE].entries.contains_key("large"));
+        assert!(reads.bytes <= MAX_CACHED_BYTES, "{} bytes cached", reads.bytes);
+        let entries: usize = reads.services.values().map(|service| service.entries.len()).sum();
+        assert!(entries <= MAX_CACHED_BYTES / (200 + CACHED_READ_OVERHEAD), "{entries} reads cached");
     }
 
     #[test]
