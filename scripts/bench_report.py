@@ -70,20 +70,22 @@ def rust_tables(results: Path):
     lines += [
         "Warm `get` next to its floor (read one file of the entry's size, one AES-256-GCM open "
         "of the value's size): `get` finds the entry file in the store's cache, `get from disk` "
-        "is the same call with that cache turned off. Target: within 2x, judged on the read "
-        "from disk.",
+        "is the same call with that cache turned off, as the first `get` after a change is. "
+        "Target: within 2x, judged on each.",
         "",
-        "| value | entries | get | get from disk | floor | get / floor | from disk / floor | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| value | entries | get | get from disk | floor | get / floor | target | from disk / floor | target |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for size in SIZES:
         floor = criterion_median_ns(results, "floor_read_open", size)
         for entries in ENTRY_COUNTS:
             get = criterion_median_ns(results, "get", size, entries)
             disk = criterion_median_ns(results, "get_from_disk", size, entries)
-            value = disk / floor if disk and floor else None
+            cached_value = get / floor if get and floor else None
+            disk_value = disk / floor if disk and floor else None
             lines.append(f"| {size} | {entries} | {format_time(get)} | {format_time(disk)} | {format_time(floor)} | "
-                         f"{ratio(get, floor)} | {ratio(disk, floor)} | {verdict(value, 2.0)} |")
+                         f"{ratio(get, floor)} | {verdict(cached_value, 2.0)} | {ratio(disk, floor)} | "
+                         f"{verdict(disk_value, 2.0)} |")
     lines += [
         "",
         "Durable `set` next to its floor (write a temporary file of the entry's size, fsync, "
