@@ -156,8 +156,12 @@ impl ReadCache {
         if !self.enabled {
             return None;
         }
-        if let Some(counter) = self.current_counter(service) {
-            return counter.settled();
+        // The counter's path is not checked here, which saves an `lstat` per read from disk.
+        // A read cached under a counter that is no longer at the path is never used, because
+        // `lookup` checks the path, and forgets the counter so that the next read maps the
+        // current one.
+        if let Some(reads) = self.services.get(service) {
+            return reads.counter.settled();
         }
         let counter = ChangeCounter::open_existing(dir).ok().flatten()?;
         self.track(service, dir, counter).settled()
