@@ -341,7 +341,7 @@ fn run_full_filesystem_child() {
     emit(format!("FILLED {filled}"));
 
     run_script(&store, &options, &child_var("SS_SCRIPT"));
-    // A service written for the first time needs new files, including its change counter.
+    // A service written for the first time needs a new directory and root key file.
     let fresh = common::service(FRESH_SERVICE);
     run_script(&store, &fresh, "set:fresh:10");
     let grandchild = ChildProcess::spawn(

@@ -6,7 +6,6 @@
 //! s-<SHA-256 of the service name>/   one directory per service, mode 0700
 //!     root.key                       the service root key, wrapped by the platform key
 //!     .lock                          advisory lock file
-//!     .changes                       counters of changes started and finished (see [`changes`])
 //!     e-<entry id>                   one file per entry (envelope v1), mode 0600
 //!     .tmp-<random>                  temporary files of writes in progress
 //! ```
@@ -26,12 +25,13 @@
 //!   bytes are compared with the bytes they came from. Before a read uses them, only the
 //!   file's metadata is compared (see [`FileIdentity`]), so a `get` reads one file, not two.
 //!   If the metadata differs, the read compares the bytes.
-//! - Every write that can change what a read returns counts itself in `.changes` while it
-//!   holds the service lock. Entry files of plain entries that a read found are cached with
-//!   the count they were read at, and a later `get` uses the cached file, without touching
-//!   the disk, only while the count is unchanged. Cached files are still encrypted.
-//!
-//! [`changes`]: crate::backend::changes
+//! - A `get` keeps the entry file of a plain entry it has read (still encrypted), together
+//!   with the file itself, open, and its [`FileIdentity`]. A later `get` of the same key
+//!   uses those bytes only while the path still names that file, unchanged: every write
+//!   renames a new file into place and every delete unlinks, and the open file keeps its
+//!   inode number from being reused. So a change by any process is seen at once.
+//! - Replacing a lost root key removes the old entries before the new root key file is
+//!   written, so an entry file that still exists was written under the current root key.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -41,7 +41,6 @@ use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
-use crate::backend::changes::{self, ChangeCounter};
 use crate::backend::{Access, Backend, KeyListing};
 use crate::crypto::{self, SecretKey, ServiceKeys, ENTRY_ID_LEN, KEY_ID_LEN};
 use crate::envelope::{self, Part};
@@ -63,140 +62,58 @@ pub struct FileBackend {
     cache: Mutex<HashMap<String, CacheEntry>>,
     /// Services whose leftover temporary files this process has already removed.
     swept: Mutex<HashSet<String>>,
-    /// Entry files read before, with the change count they were read at.
+    /// Entry files read before, kept open, by service and key.
     reads: Mutex<ReadCache>,
 }
 
-/// The largest entry file that reads cache, in bytes.
-const MAX_CACHED_FILE: usize = 64 * 1024;
-/// The maximum memory that one store's cache of entry files may take, in bytes, counted as
-/// the files, the key names and [`CACHED_READ_OVERHEAD`] per read. Exceeding it empties the
-/// cache.
-const MAX_CACHED_BYTES: usize = 1024 * 1024;
-/// An estimate of the memory each cached read takes besides its file and key name: the
-/// map slot, the allocations' headers and the entry id.
-const CACHED_READ_OVERHEAD: usize = 128;
+/// The most entry files that one store keeps cached. Each keeps a file descriptor open.
+const MAX_CACHED_FILES: usize = 32;
+/// The largest entry file that is cached, in bytes.
+const MAX_CACHED_FILE_LEN: usize = 64 * 1024;
 
-/// Entry files that reads found, by service and key, and the change counters that tell
-/// when they are out of date.
+/// Entry files that reads found, by service and key. Reaching [`MAX_CACHED_FILES`] empties
+/// it, so it takes at most that many descriptors and 2 MiB of file bytes.
 struct ReadCache {
     enabled: bool,
-    services: HashMap<String, ServiceReads>,
-    /// The memory the cached reads take, as [`MAX_CACHED_BYTES`] counts it.
-    bytes: usize,
+    services: HashMap<String, HashMap<String, Arc<CachedRead>>>,
+    files: usize,
 }
 
-struct ServiceReads {
-    /// The path of the service's `.changes` file.
-    counter_path: PathBuf,
-    counter: Arc<ChangeCounter>,
-    entries: HashMap<String, CachedRead>,
-}
-
-/// An entry id and the entry file cached for it, `None` if there was no file.
-type CachedFile = ([u8; ENTRY_ID_LEN], Option<Arc<[u8]>>);
-
-/// One read of an entry file: its bytes, or `None` if it did not exist.
+/// An entry file as a read found it, kept open so that its inode number stays taken.
+/// NOTE: like the root key file (see [`FileIdentity`]), a cached file that another program
+/// rewrites in place to the same size within one timestamp tick of the read is not noticed.
 struct CachedRead {
-    changes: u64,
+    path: PathBuf,
     entry_id: [u8; ENTRY_ID_LEN],
-    file: Option<Arc<[u8]>>,
-}
-
-fn cached_size(key: &str, file: Option<&[u8]>) -> usize {
-    key.len() + file.map_or(0, <[u8]>::len) + CACHED_READ_OVERHEAD
+    identity: FileIdentity,
+    bytes: Vec<u8>,
+    _file: fs::File,
 }
 
 impl ReadCache {
-    fn new() -> Self {
-        ReadCache { enabled: true, services: HashMap::new(), bytes: 0 }
+    fn lookup(&self, service: &str, key: &str) -> Option<Arc<CachedRead>> {
+        self.services.get(service)?.get(key).map(Arc::clone)
     }
 
-    /// Returns the cached read of `key` if the service's counter file is still the one it
-    /// was counted in and no change to `service` has started since.
-    fn lookup(&mut self, service: &str, key: &str) -> Option<CachedFile> {
-        let reads = self.services.get(service)?;
-        let cached = reads.entries.get(key)?;
-        if reads.counter.settled() != Some(cached.changes) {
-            return None;
-        }
-        if !reads.counter.is_current(&reads.counter_path) {
-            self.forget(service);
-            return None;
-        }
-        Some((cached.entry_id, cached.file.clone()))
-    }
-
-    /// Returns the counter of `service` if its file is still the one at the path.
-    fn current_counter(&mut self, service: &str) -> Option<Arc<ChangeCounter>> {
-        let reads = self.services.get(service)?;
-        if reads.counter.is_current(&reads.counter_path) {
-            return Some(Arc::clone(&reads.counter));
-        }
-        self.forget(service);
-        None
-    }
-
-    /// Starts caching for `service` with a newly opened counter, forgetting older reads.
-    fn track(&mut self, service: &str, dir: &Path, counter: ChangeCounter) -> Arc<ChangeCounter> {
-        self.forget(service);
-        let counter = Arc::new(counter);
-        let reads = ServiceReads {
-            counter_path: dir.join(changes::CHANGES_FILE),
-            counter: Arc::clone(&counter),
-            entries: HashMap::new(),
-        };
-        self.services.insert(service.to_owned(), reads);
-        counter
-    }
-
-    /// Returns the change count of `service` if no change is in progress, mapping its counter
-    /// file on first use. `None` means that a read from disk cannot be cached.
-    fn settled(&mut self, service: &str, dir: &Path) -> Option<u64> {
-        if !self.enabled {
-            return None;
-        }
-        // The counter's path is not checked here, which saves an `lstat` per read from disk.
-        // A read cached under a counter that is no longer at the path is never used, because
-        // `lookup` checks the path, and forgets the counter so that the next read maps the
-        // current one.
-        if let Some(reads) = self.services.get(service) {
-            return reads.counter.settled();
-        }
-        let counter = ChangeCounter::open_existing(dir).ok().flatten()?;
-        self.track(service, dir, counter).settled()
-    }
-
-    /// Caches a read that began when `changes` changes had finished, unless a change has
-    /// started since.
-    fn insert(&mut self, service: &str, key: &str, changes: u64, entry_id: [u8; ENTRY_ID_LEN], file: Option<&[u8]>) {
-        if file.is_some_and(|file| file.len() > MAX_CACHED_FILE) {
+    fn insert(&mut self, service: &str, key: &str, read: CachedRead) {
+        if !self.enabled || read.bytes.len() > MAX_CACHED_FILE_LEN {
             return;
         }
-        let Some(reads) = self.services.get_mut(service) else {
-            return;
-        };
-        if reads.counter.started_count() != changes {
-            return;
+        if self.files >= MAX_CACHED_FILES {
+            self.services.clear();
+            self.files = 0;
         }
-        let size = cached_size(key, file);
-        let cached = CachedRead { changes, entry_id, file: file.map(Arc::from) };
-        if let Some(old) = reads.entries.insert(key.to_owned(), cached) {
-            self.bytes -= cached_size(key, old.file.as_deref());
+        let reads = self.services.entry(service.to_owned()).or_default();
+        if reads.insert(key.to_owned(), Arc::new(read)).is_none() {
+            self.files += 1;
         }
-        self.bytes += size;
-        if self.bytes > MAX_CACHED_BYTES {
-            for reads in self.services.values_mut() {
-                reads.entries.clear();
+    }
+
+    fn remove(&mut self, service: &str, key: &str) {
+        if let Some(reads) = self.services.get_mut(service) {
+            if reads.remove(key).is_some() {
+                self.files -= 1;
             }
-            self.bytes = 0;
-        }
-    }
-
-    fn forget(&mut self, service: &str) {
-        if let Some(reads) = self.services.remove(service) {
-            let size: usize = reads.entries.iter().map(|(key, cached)| cached_size(key, cached.file.as_deref())).sum();
-            self.bytes -= size;
         }
     }
 }
@@ -259,6 +176,25 @@ struct OpenRootKeyFile {
     _file: fs::File,
 }
 
+/// A file's bytes, its identity when they were read, and the file, still open.
+type IdentifiedFile = (Vec<u8>, Option<FileIdentity>, fs::File);
+
+/// Reads a file together with the identity of the very file read, and returns the file
+/// still open, or `None` if it does not exist.
+fn read_identified(path: &Path) -> io::Result<Option<IdentifiedFile>> {
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    // The identity is taken before reading, so a concurrent in-place rewrite can only make
+    // it older than the bytes, and the next check then reads the file again.
+    let identity = FileIdentity::of(&file.metadata()?);
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(Some((bytes, identity, file)))
+}
+
 /// Reads the root key file together with the identity of the very file read, or returns
 /// `None` if it does not exist.
 fn read_root_key_file(path: &Path) -> io::Result<Option<(Vec<u8>, Option<OpenRootKeyFile>)>> {
@@ -315,7 +251,7 @@ impl FileBackend {
             provider,
             cache: Mutex::new(HashMap::new()),
             swept: Mutex::new(HashSet::new()),
-            reads: Mutex::new(ReadCache::new()),
+            reads: Mutex::new(ReadCache { enabled: true, services: HashMap::new(), files: 0 }),
         })
     }
 
@@ -324,6 +260,21 @@ impl FileBackend {
     pub fn without_read_cache(self) -> Self {
         self.reads.lock().expect("read cache lock").enabled = false;
         self
+    }
+
+    /// Returns the value of `key` from the entry file an earlier read cached, if the path
+    /// still names that file unchanged, or `None` if the file must be read from disk.
+    fn get_cached(&self, access: &Access<'_>, key: &str) -> Option<Zeroizing<Vec<u8>>> {
+        let read = self.reads.lock().expect("read cache lock").lookup(access.service, key)?;
+        let unchanged = fs::metadata(&read.path).is_ok_and(|meta| FileIdentity::of(&meta) == Some(read.identity));
+        if !unchanged {
+            self.reads.lock().expect("read cache lock").remove(access.service, key);
+            return None;
+        }
+        // The file still exists, so it was written under the current root key (see the
+        // module invariants), whose keys this process has cached since it read the file.
+        let keys = Arc::clone(&self.cache.lock().expect("cache lock").get(access.service)?.keys);
+        self.open_value(access, key, &keys, &read.entry_id, &read.bytes, true).ok().flatten()
     }
 
     /// Returns the store's root directory.
@@ -342,58 +293,6 @@ impl FileBackend {
             format!("securestore.v1.{id}.auth")
         } else {
             format!("securestore.v1.{id}")
-        }
-    }
-
-    /// Returns the value of `key` from an entry file cached by an earlier read, or `None` if
-    /// the file must be read from disk.
-    fn get_cached(&self, access: &Access<'_>, key: &str) -> Option<Option<Zeroizing<Vec<u8>>>> {
-        let (entry_id, file) = self.reads.lock().expect("read cache lock").lookup(access.service, key)?;
-        // No change has started since the read, so the root key is still the cached one.
-        let keys = Arc::clone(&self.cache.lock().expect("cache lock").get(access.service)?.keys);
-        match file {
-            None => Some(None),
-            Some(bytes) => self.open_value(access, key, &keys, &entry_id, &bytes, true).ok(),
-        }
-    }
-
-    /// Returns the change counter of `service` for a writer, creating its file if missing.
-    /// `Ok(None)` means that the file is invalid and `replace_invalid` is false. Call only
-    /// while holding the service lock, and with `replace_invalid` only under the exclusive one.
-    fn counter_for_write(&self, service: &str, dir: &Path, replace_invalid: bool) -> Result<Option<Arc<ChangeCounter>>> {
-        let mut reads = self.reads.lock().expect("read cache lock");
-        if let Some(counter) = reads.current_counter(service) {
-            return Ok(Some(counter));
-        }
-        match ChangeCounter::open_for_write(dir, replace_invalid) {
-            Ok(Some(counter)) => Ok(Some(reads.track(service, dir, counter))),
-            Ok(None) => Ok(None),
-            Err(err) => Err(StoreError::storage("open the change counter", err)),
-        }
-    }
-
-    /// Takes the service lock, shared unless `exclusive`, and returns it with the service's
-    /// change counter. Replacing an invalid counter file (a symbolic link, a file of the wrong
-    /// size) needs the exclusive lock, which is then taken and returned instead.
-    fn lock_with_counter(&self, service: &str, dir: &Path, exclusive: bool) -> Result<(fs::File, Arc<ChangeCounter>)> {
-        let lock = self.lock(dir, exclusive)?;
-        if let Some(counter) = self.counter_for_write(service, dir, exclusive)? {
-            return Ok((lock, counter));
-        }
-        drop(lock);
-        let lock = self.lock(dir, true)?;
-        let counter = self
-            .counter_for_write(service, dir, true)?
-            .ok_or_else(|| StoreError::storage("open the change counter", "the counter file could not be replaced"))?;
-        Ok((lock, counter))
-    }
-
-    /// Ends the changes that killed writers left unfinished, if no other process holds the
-    /// service lock. Call after the caller's own change has finished, while holding `lock`:
-    /// the lock may be lost by the attempt, as converting a shared `flock` lock is not atomic.
-    fn settle_if_alone(counter: &ChangeCounter, lock: &fs::File) {
-        if counter.settled().is_none() && lock.try_lock().is_ok() {
-            counter.settle();
         }
     }
 
@@ -463,6 +362,13 @@ impl FileBackend {
         let mut key_id = [0u8; KEY_ID_LEN];
         crypto::fill_random(&mut key_id).map_err(|e| StoreError::storage("generate a key id", e))?;
 
+        if replaces_lost {
+            // Entries under the lost root key can never be read again. They go before the new
+            // root key file is written, so that no entry of an older root key is left beside
+            // it, even after a crash: cached reads rely on that.
+            self.remove_files(dir, |name| name.starts_with(ENTRY_PREFIX))
+                .map_err(|e| StoreError::storage("remove entries of the lost root key", e))?;
+        }
         let alias = Self::alias(service, false);
         let aad = envelope::root_key_aad(service, &key_id);
         let request = KeyRequest { alias: &alias, aad: &aad, authenticated: false, prompt: None };
@@ -470,11 +376,6 @@ impl FileBackend {
         let file = envelope::encode_root_key(&key_id, &wrapped);
         fsutil::write_atomic(dir, ROOT_KEY_FILE, &file).map_err(|e| StoreError::storage("write the root key", e))?;
 
-        if replaces_lost {
-            // Entries under the lost root key can never be read again.
-            self.remove_files(dir, |name| name.starts_with(ENTRY_PREFIX))
-                .map_err(|e| StoreError::storage("remove entries of the lost root key", e))?;
-        }
         let cached = Arc::new(CachedKeys { keys: ServiceKeys::derive(&root_key, key_id), file });
         let entry = CacheEntry { keys: Arc::clone(&cached), source: None };
         self.cache.lock().expect("cache lock").insert(service.to_owned(), entry);
@@ -496,45 +397,34 @@ impl FileBackend {
     /// and process. Only a holder of the exclusive lock may do so, because every write in
     /// progress keeps the shared lock while its temporary file exists. When another process
     /// has the lock, the sweep is left for later.
-    /// The same writes may also have left a change unfinished, which is ended here too.
     fn sweep_temporary_files(&self, service: &str, dir: &Path) {
         if self.swept.lock().expect("sweep lock").contains(service) {
             return;
         }
-        let Ok(Some(_lock)) = fsutil::try_lock_file(&dir.join(LOCK_FILE)) else {
+        let Ok(lock) = fsutil::try_lock_file(&dir.join(LOCK_FILE)) else {
             return;
         };
-        if let Ok(Some(counter)) = self.counter_for_write(service, dir, true) {
-            counter.settle();
-        }
-        if self.remove_files(dir, |name| name.starts_with(TEMP_PREFIX)).is_ok() {
+        if lock.is_some() && self.remove_files(dir, |name| name.starts_with(TEMP_PREFIX)).is_ok() {
             self.swept.lock().expect("sweep lock").insert(service.to_owned());
         }
     }
 
     /// Returns the service's keys for a write, creating or replacing the root key when
     /// needed, together with the lock that must be held until the write is durable.
-    fn keys_for_write(&self, service: &str, dir: &Path) -> Result<(Arc<CachedKeys>, fs::File, Arc<ChangeCounter>)> {
+    fn keys_for_write(&self, service: &str, dir: &Path) -> Result<(Arc<CachedKeys>, fs::File)> {
         self.sweep_temporary_files(service, dir);
-        let (shared, counter) = self.lock_with_counter(service, dir, false)?;
+        let shared = self.lock(dir, false)?;
         if let RootKeyState::Ready(keys) = self.load_root_key(service, dir, Freshness::Contents)? {
-            return Ok((keys, shared, counter));
+            return Ok((keys, shared));
         }
         drop(shared);
-        let (exclusive, counter) = self.lock_with_counter(service, dir, true)?;
-        counter.settle();
+        let exclusive = self.lock(dir, true)?;
         let keys = match self.load_root_key(service, dir, Freshness::Contents)? {
             RootKeyState::Ready(keys) => keys,
-            RootKeyState::Absent => {
-                let _change = counter.begin();
-                self.create_root_key(service, dir, false)?
-            }
-            RootKeyState::Lost => {
-                let _change = counter.begin();
-                self.create_root_key(service, dir, true)?
-            }
+            RootKeyState::Absent => self.create_root_key(service, dir, false)?,
+            RootKeyState::Lost => self.create_root_key(service, dir, true)?,
         };
-        Ok((keys, exclusive, counter))
+        Ok((keys, exclusive))
     }
 
     fn remove_files(&self, dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<()> {
@@ -681,28 +571,25 @@ fn hex_name(prefix: &str, bytes: &[u8; 32]) -> String {
 impl Backend for FileBackend {
     fn get(&self, access: &Access<'_>, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         if let Some(value) = self.get_cached(access, key) {
-            return Ok(value);
+            return Ok(Some(value));
         }
         let dir = self.service_dir(access.service);
-        let changes = self.reads.lock().expect("read cache lock").settled(access.service, &dir);
         let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir, Freshness::Metadata)? else {
             return Ok(None);
         };
         let entry_id = keys.keys.entry_id(key);
-        let file = fsutil::read_optional(&dir.join(entry_file_name(&entry_id)))
-            .map_err(|err| StoreError::storage("read the entry", err))?;
-        let value = match &file {
-            Some(bytes) => self.open_value(access, key, &keys, &entry_id, bytes, false)?,
-            None => None,
+        let path = dir.join(entry_file_name(&entry_id));
+        let Some((bytes, identity, file)) = read_identified(&path).map_err(|e| StoreError::storage("read the entry", e))?
+        else {
+            return Ok(None);
         };
+        let value = self.open_value(access, key, &keys, &entry_id, &bytes, false)?;
         // Only plain entries are cached. Opening one again needs no platform key and so shows
         // no prompt, which lets any failure of a cached read fall back to a read from disk.
-        let plain = file.as_deref().is_none_or(|bytes| {
-            envelope::parse_entry(bytes).is_ok_and(|parsed| parsed.wrapped_data_key.is_none())
-        });
-        if let (Some(changes), true) = (changes, plain) {
-            let mut reads = self.reads.lock().expect("read cache lock");
-            reads.insert(access.service, key, changes, entry_id, file.as_deref());
+        let plain = envelope::parse_entry(&bytes).is_ok_and(|parsed| parsed.wrapped_data_key.is_none());
+        if let (Some(identity), true, Some(_)) = (identity, plain, &value) {
+            let read = CachedRead { path, entry_id, identity, bytes, _file: file };
+            self.reads.lock().expect("read cache lock").insert(access.service, key, read);
         }
         Ok(value)
     }
@@ -712,7 +599,7 @@ impl Backend for FileBackend {
         fsutil::create_private_dir(&dir).map_err(|e| {
             StoreError::storage("create the service directory", format!("{}: {e}", dir.display()))
         })?;
-        let (keys, lock, counter) = self.keys_for_write(access.service, &dir)?;
+        let (keys, _lock) = self.keys_for_write(access.service, &dir)?;
         let entry_id = keys.keys.entry_id(key);
         let sealing_error = |e: crypto::SealError| StoreError::storage("encrypt the entry", format!("{e:?}"));
 
@@ -740,11 +627,8 @@ impl Backend for FileBackend {
         let name_aad = envelope::entry_aad(Part::Name, &header, access.service, &entry_id);
         let sealed_name = crypto::seal(keys.keys.value_cipher(), &name_aad, key.as_bytes()).map_err(sealing_error)?;
         let file = envelope::encode_entry(&header, &sealed_name, &sealed_value);
-        let change = counter.begin();
-        let written = fsutil::write_atomic(&dir, &entry_file_name(&entry_id), &file);
-        drop(change);
-        Self::settle_if_alone(&counter, &lock);
-        written.map_err(|e| StoreError::storage("write the entry", e))
+        fsutil::write_atomic(&dir, &entry_file_name(&entry_id), &file)
+            .map_err(|e| StoreError::storage("write the entry", e))
     }
 
     fn delete(&self, access: &Access<'_>, key: &str) -> Result<()> {
@@ -752,17 +636,13 @@ impl Backend for FileBackend {
         if !service_dir_exists(&dir, "delete the entry")? {
             return Ok(());
         }
-        let (lock, counter) = self.lock_with_counter(access.service, &dir, false)?;
+        let _lock = self.lock(&dir, false)?;
         // Entries under an absent or lost root key are unreadable already.
         let RootKeyState::Ready(keys) = self.load_root_key(access.service, &dir, Freshness::Contents)? else {
             return Ok(());
         };
         let entry_id = keys.keys.entry_id(key);
-        let change = counter.begin();
-        let removed = fsutil::remove_durably(&dir, &entry_file_name(&entry_id));
-        drop(change);
-        Self::settle_if_alone(&counter, &lock);
-        removed.map_err(|e| StoreError::storage("delete the entry", e))
+        fsutil::remove_durably(&dir, &entry_file_name(&entry_id)).map_err(|e| StoreError::storage("delete the entry", e))
     }
 
     fn list(&self, access: &Access<'_>) -> Result<KeyListing> {
@@ -807,9 +687,7 @@ impl Backend for FileBackend {
         if !service_dir_exists(&dir, "delete the service")? {
             return Ok(());
         }
-        let (_lock, counter) = self.lock_with_counter(access.service, &dir, true)?;
-        counter.settle();
-        let _change = counter.begin();
+        let _lock = self.lock(&dir, true)?;
         self.remove_files(&dir, |name| name.starts_with(ENTRY_PREFIX) || name.starts_with(TEMP_PREFIX))
             .map_err(|e| StoreError::storage("delete the service's entries", e))?;
         fsutil::remove_durably(&dir, ROOT_KEY_FILE).map_err(|e| StoreError::storage("delete the root key", e))?;
@@ -836,7 +714,6 @@ impl Backend for FileBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::changes;
     use crate::store::{EntryOptions, Store};
     use crate::testing::MemoryKeyProvider;
 
@@ -891,16 +768,39 @@ mod tests {
     }
 
     #[test]
-    fn cached_read_skips_disk() {
+    fn cached_read_checks_file() {
         let fixture = Fixture::new(MemoryKeyProvider::new());
         let options = EntryOptions::default();
-        let store = fixture.open();
+        let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
+        let store = Store::new(Arc::new(backend), 2048).unwrap();
         store.set("token", b"v1", &options).unwrap();
         assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
-
-        damage(&only_entry_file(&fixture));
         assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
-        assert!(is_integrity_failure(fixture.open().get("token", &options)));
+
+        // A change made in place, by a program other than SecureStore, changes the file's
+        // timestamps, so the next read goes to disk and fails.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        damage(&only_entry_file(&fixture));
+        assert!(is_integrity_failure(store.get("token", &options)));
+    }
+
+    #[test]
+    fn second_read_comes_from_cache() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
+        let access = Access {
+            service: validate::DEFAULT_SERVICE,
+            accessible: Default::default(),
+            require_authentication: false,
+            authentication_prompt: None,
+            access_group: None,
+        };
+        backend.set(&access, "token", b"v1").unwrap();
+        assert!(backend.reads.lock().unwrap().lookup(validate::DEFAULT_SERVICE, "token").is_none());
+        backend.get(&access, "token").unwrap();
+        let cached = backend.reads.lock().unwrap().lookup(validate::DEFAULT_SERVICE, "token").unwrap();
+        assert_eq!(cached.path, only_entry_file(&fixture));
+        assert_eq!(backend.get_cached(&access, "token").as_deref().map(Vec::as_slice), Some(&b"v1"[..]));
     }
 
     #[test]
@@ -934,30 +834,6 @@ mod tests {
     }
 
     #[test]
-    fn unfinished_change_bypasses_cache() {
-        let fixture = Fixture::new(MemoryKeyProvider::new());
-        let options = EntryOptions::default();
-        let store = fixture.open();
-        store.set("token", b"v1", &options).unwrap();
-        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
-
-        // A writer killed after it started a change.
-        let path = only_entry_file(&fixture);
-        let counter = ChangeCounter::open_existing(path.parent().unwrap()).unwrap().unwrap();
-        std::mem::forget(counter.begin());
-        damage(&path);
-        assert!(is_integrity_failure(store.get("token", &options)));
-
-        // The next write that finds no other writer holding the lock ends the change, even
-        // in a process that has written to the service before. Reads are cached again.
-        store.set("token", b"v2", &options).unwrap();
-        assert_eq!(counter.settled(), Some(counter.started_count()));
-        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
-        damage(&path);
-        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
-    }
-
-    #[test]
     fn moved_service_directory_is_seen() {
         let fixture = Fixture::new(MemoryKeyProvider::new());
         let options = EntryOptions::default();
@@ -981,64 +857,6 @@ mod tests {
     }
 
     #[test]
-    fn counter_replaced_while_writer_waits() {
-        let fixture = Fixture::new(MemoryKeyProvider::new());
-        let options = EntryOptions::default();
-        let reader = fixture.open();
-        let writer = fixture.open();
-        writer.set("token", b"v1", &options).unwrap();
-        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
-        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
-
-        let lock = fsutil::lock_file(&dir.join(LOCK_FILE), true).unwrap();
-        std::thread::scope(|scope| {
-            let waiting = scope.spawn(|| writer.set("token", b"v2", &options).unwrap());
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            fs::remove_file(dir.join(changes::CHANGES_FILE)).unwrap();
-            drop(ChangeCounter::open_for_write(&dir, false).unwrap().unwrap());
-            assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
-            drop(lock);
-            waiting.join().unwrap();
-        });
-        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
-    }
-
-    #[test]
-    fn invalid_counter_file_is_replaced_by_writer() {
-        let fixture = Fixture::new(MemoryKeyProvider::new());
-        let options = EntryOptions::default();
-        let store = fixture.open();
-        store.set("token", b"v1", &options).unwrap();
-        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
-        let outside = tempfile::tempdir().unwrap();
-        fs::remove_file(dir.join(changes::CHANGES_FILE)).unwrap();
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(outside.path().join("target"), dir.join(changes::CHANGES_FILE)).unwrap();
-        #[cfg(not(unix))]
-        fs::write(dir.join(changes::CHANGES_FILE), b"short").unwrap();
-
-        assert_eq!(read(&fixture.open(), "token", &options).as_deref(), Some(&b"v1"[..]));
-        store.set("token", b"v2", &options).unwrap();
-        assert!(fs::symlink_metadata(dir.join(changes::CHANGES_FILE)).unwrap().is_file());
-        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing is written outside the store");
-        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v2"[..]));
-    }
-
-    #[test]
-    fn deleted_counter_bypasses_cache() {
-        let fixture = Fixture::new(MemoryKeyProvider::new());
-        let options = EntryOptions::default();
-        let store = fixture.open();
-        store.set("token", b"v1", &options).unwrap();
-        assert_eq!(read(&store, "token", &options).as_deref(), Some(&b"v1"[..]));
-
-        let path = only_entry_file(&fixture);
-        fs::remove_file(path.parent().unwrap().join(changes::CHANGES_FILE)).unwrap();
-        damage(&path);
-        assert!(is_integrity_failure(store.get("token", &options)));
-    }
-
-    #[test]
     fn authenticated_entries_are_not_cached() {
         let fixture = Fixture::new(MemoryKeyProvider::with_authentication());
         let store = fixture.open();
@@ -1054,7 +872,6 @@ mod tests {
     fn read_cache_is_bounded() {
         let fixture = Fixture::new(MemoryKeyProvider::new());
         let backend = FileBackend::open(fixture.dir.path(), fixture.provider.clone()).unwrap();
-        let value = vec![7u8; 60 * 1024];
         let access = Access {
             service: validate::DEFAULT_SERVICE,
             accessible: Default::default(),
@@ -1062,27 +879,50 @@ mod tests {
             authentication_prompt: None,
             access_group: None,
         };
-        for n in 0..40 {
+        let value = vec![7u8; 60 * 1024];
+        for n in 0..(MAX_CACHED_FILES * 3) {
             let key = format!("k{n}");
             backend.set(&access, &key, &value).unwrap();
             assert_eq!(backend.get(&access, &key).unwrap().map(|v| v.to_vec()), Some(value.clone()));
             let reads = backend.reads.lock().unwrap();
-            assert!(reads.bytes <= MAX_CACHED_BYTES, "{} bytes cached", reads.bytes);
+            let cached: usize = reads.services.values().map(HashMap::len).sum();
+            assert_eq!(cached, reads.files);
+            assert!(reads.files <= MAX_CACHED_FILES, "{} files cached", reads.files);
         }
-        let large = vec![7u8; MAX_CACHED_FILE];
+        let large = vec![7u8; MAX_CACHED_FILE_LEN];
         backend.set(&access, "large", &large).unwrap();
         backend.get(&access, "large").unwrap();
-        assert!(!backend.reads.lock().unwrap().services[validate::DEFAULT_SERVICE].entries.contains_key("large"));
+        assert!(backend.reads.lock().unwrap().lookup(validate::DEFAULT_SERVICE, "large").is_none());
 
-        // Reads of absent keys are cached too, and their key names count.
-        for n in 0..20_000 {
-            let key = format!("{n:0>200}");
-            assert_eq!(backend.get(&access, &key).unwrap(), None);
+        // Absent entries are not cached.
+        assert_eq!(backend.get(&access, "absent").unwrap(), None);
+        assert!(backend.reads.lock().unwrap().lookup(validate::DEFAULT_SERVICE, "absent").is_none());
+    }
+
+    #[test]
+    fn restored_files_then_write_are_seen() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        let writer = fixture.open();
+        writer.set("token", b"v1", &options).unwrap();
+        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
+        let backup = fixture.dir.path().join("backup");
+        fs::create_dir(&backup).unwrap();
+        for file in fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap();
+            fs::copy(file.path(), backup.join(file.file_name())).unwrap();
         }
-        let reads = backend.reads.lock().unwrap();
-        assert!(reads.bytes <= MAX_CACHED_BYTES, "{} bytes cached", reads.bytes);
-        let entries: usize = reads.services.values().map(|service| service.entries.len()).sum();
-        assert!(entries <= MAX_CACHED_BYTES / (200 + CACHED_READ_OVERHEAD), "{entries} reads cached");
+        writer.set("token", b"v2", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
+
+        // A tool copies the backup over the live files, in place, and then the app writes.
+        for file in fs::read_dir(&backup).unwrap() {
+            let file = file.unwrap();
+            fs::copy(file.path(), dir.join(file.file_name())).unwrap();
+        }
+        writer.set("token", b"v3", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v3"[..]));
     }
 
     #[test]

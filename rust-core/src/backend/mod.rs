@@ -4,7 +4,6 @@
 //! and the desktop, the Keychain on Apple platforms. Backends receive only valid keys and
 //! service names and values within the size limit.
 
-pub(crate) mod changes;
 #[cfg(test)]
 pub(crate) mod contract;
 pub mod files;
