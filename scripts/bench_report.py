@@ -68,10 +68,10 @@ def jmh_medians_ns(results: Path):
 def rust_tables(results: Path):
     lines = ["## Rust core (criterion)", ""]
     lines += [
-        "Warm `get` next to its floor (read one file of the entry's size, one AES-256-GCM open "
-        "of the value's size): `get` finds the entry file in the store's cache, `get from disk` "
-        "is the same call with that cache turned off, as the first `get` after a change is. "
-        "Target: within 2x, judged on each.",
+        "Warm `get` next to its floor, which is one read of a file of the entry's size and one "
+        "AES-256-GCM open of the value's size. `get` finds the entry file in the store's cache. "
+        "`get from disk` is the same call with that cache turned off, as the first `get` after a "
+        "change is. Target: within 2x, judged on each.",
         "",
         "| value | entries | get | get from disk | floor | get / floor | target | from disk / floor | target |",
         "|---|---:|---:|---:|---:|---:|---|---:|---|",
