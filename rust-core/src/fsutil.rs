@@ -7,7 +7,7 @@
 //! 0700 and files with mode 0600 on Unix.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 /// Prefix of temporary files; they are never read as entries.
@@ -95,6 +95,34 @@ pub fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// The most that [`read_sized`] reserves up front, whatever size the file claims.
+const MAX_SIZE_HINT: usize = 1 << 20;
+
+/// Reads `file` from its current position to the end, given the size that an `fstat` just
+/// reported. `read_to_end` on a `File` would ask the kernel for the size and position again;
+/// on a small entry file those two calls cost a third of the read. The file may still have
+/// changed size since the `fstat`, so this reads until the kernel reports the end.
+pub fn read_sized(mut file: &File, size: u64) -> io::Result<Vec<u8>> {
+    // One byte beyond the expected size holds the read that finds the end. The reservation
+    // is capped so that a huge file placed in the store cannot make it allocate its size.
+    let expected = usize::try_from(size).unwrap_or(usize::MAX).min(MAX_SIZE_HINT);
+    let mut bytes = vec![0u8; expected + 1];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            bytes.resize(bytes.len() * 2, 0);
+        }
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
+}
+
 /// Opens (creating if needed) a lock file and takes a shared or exclusive lock on it. The
 /// lock is released when the returned file is dropped.
 pub fn lock_file(path: &Path, exclusive: bool) -> io::Result<File> {
@@ -175,6 +203,31 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("f")), 0o600);
+    }
+
+    #[test]
+    fn read_sized_reads_the_whole_file_whatever_size_it_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0usize, 1, 113, 4096, MAX_SIZE_HINT + 3] {
+            let path = dir.path().join(format!("f{len}"));
+            let contents: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            fs::write(&path, &contents).unwrap();
+            // The true size, a size the file outgrew, one it shrank from, and one no file has.
+            for told in [len as u64, len as u64 / 2, len as u64 + 1000, u64::MAX] {
+                let bytes = read_sized(&File::open(&path).unwrap(), told).unwrap();
+                assert!(bytes == contents, "{len} bytes read as {} when told {told}", bytes.len());
+            }
+        }
+    }
+
+    #[test]
+    fn read_sized_reserves_at_most_the_cap_for_a_claimed_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, b"short").unwrap();
+        let bytes = read_sized(&File::open(&path).unwrap(), u64::MAX).unwrap();
+        assert_eq!(bytes, b"short");
+        assert!(bytes.capacity() <= MAX_SIZE_HINT + 1, "reserved {} bytes", bytes.capacity());
     }
 
     #[test]

@@ -35,7 +35,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -182,34 +182,24 @@ type IdentifiedFile = (Vec<u8>, Option<FileIdentity>, fs::File);
 /// Reads a file together with the identity of the very file read, and returns the file
 /// still open, or `None` if it does not exist.
 fn read_identified(path: &Path) -> io::Result<Option<IdentifiedFile>> {
-    let mut file = match fs::File::open(path) {
+    let file = match fs::File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(err) => return Err(err),
     };
     // The identity is taken before reading, so a concurrent in-place rewrite can only make
     // it older than the bytes, and the next check then reads the file again.
-    let identity = FileIdentity::of(&file.metadata()?);
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(Some((bytes, identity, file)))
+    let meta = file.metadata()?;
+    let bytes = fsutil::read_sized(&file, meta.len())?;
+    Ok(Some((bytes, FileIdentity::of(&meta), file)))
 }
 
 /// Reads the root key file together with the identity of the very file read, or returns
 /// `None` if it does not exist.
 fn read_root_key_file(path: &Path) -> io::Result<Option<(Vec<u8>, Option<OpenRootKeyFile>)>> {
-    let mut file = match fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(err),
-    };
-    // The identity is taken before reading, so a concurrent in-place rewrite can only make
-    // it older than the bytes, and the next check then reads the file again.
-    let identity = FileIdentity::of(&file.metadata()?);
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    let source = identity.map(|identity| OpenRootKeyFile { identity, _file: file });
-    Ok(Some((bytes, source)))
+    Ok(read_identified(path)?.map(|(bytes, identity, file)| {
+        (bytes, identity.map(|identity| OpenRootKeyFile { identity, _file: file }))
+    }))
 }
 
 /// The check of cached keys against the root key file before they are used.
