@@ -27,11 +27,12 @@
 //!   If the metadata differs, the read compares the bytes.
 //! - A `get` keeps the entry file of a plain entry it has read (still encrypted), together
 //!   with the file itself, open, and its [`FileIdentity`]. A later `get` of the same key
-//!   uses those bytes only while the path still names that file, unchanged: every write
-//!   renames a new file into place and every delete unlinks, and the open file keeps its
-//!   inode number from being reused. So a change by any process is seen at once.
+//!   uses those bytes only while the root key file is still the one its keys came from and
+//!   the entry's path still names that file, unchanged. Every write renames a new file into
+//!   place and every delete unlinks, and the open file keeps its inode number from being
+//!   reused. So a change by any process is seen at once.
 //! - Replacing a lost root key removes the old entries before the new root key file is
-//!   written, so an entry file that still exists was written under the current root key.
+//!   written, so that no entry of the lost key is left beside the new one.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -81,8 +82,10 @@ struct ReadCache {
 
 /// An entry file as a read found it, kept open so that its inode number stays taken.
 /// NOTE: like the root key file (see [`FileIdentity`]), a cached file that another program
-/// rewrites in place to the same size within one timestamp tick of the read is not noticed.
+/// rewrites in place without changing its size or timestamps is not noticed.
 struct CachedRead {
+    /// The service's root key file, whose identity must still be the one the keys came from.
+    root_key_path: PathBuf,
     path: PathBuf,
     entry_id: [u8; ENTRY_ID_LEN],
     identity: FileIdentity,
@@ -96,7 +99,9 @@ impl ReadCache {
     }
 
     fn insert(&mut self, service: &str, key: &str, read: CachedRead) {
-        if !self.enabled || read.bytes.len() > MAX_CACHED_FILE_LEN {
+        // The capacity is checked because a file that shrank between its `fstat` and its
+        // read leaves a buffer sized for the larger file.
+        if !self.enabled || read.bytes.capacity() > MAX_CACHED_FILE_LEN + 1 {
             return;
         }
         if self.files >= MAX_CACHED_FILES {
@@ -113,6 +118,9 @@ impl ReadCache {
         if let Some(reads) = self.services.get_mut(service) {
             if reads.remove(key).is_some() {
                 self.files -= 1;
+            }
+            if reads.is_empty() {
+                self.services.remove(service);
             }
         }
     }
@@ -139,8 +147,11 @@ struct CachedKeys {
 /// that inode number to a new file on the same device. An equal (device, inode) therefore
 /// means that the path still names the file whose bytes are cached. Size, mtime and ctime
 /// are compared too, so an outside tool that rewrites the file in place is noticed as well.
-/// NOTE: such an in-place rewrite to the same size within one timestamp tick of the last
-/// read is not noticed by reads, only by writes, which always compare the bytes.
+/// NOTE: an in-place rewrite that leaves size, mtime and ctime as they were is not noticed
+/// by reads, only by writes, which always compare the bytes. A rewrite within one timestamp
+/// tick of the last read can do that. So can stores through a shared memory map whose page
+/// is already dirty, because the kernel updates the timestamps only when it writes the page
+/// back, which on tmpfs it never does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileIdentity {
     device: u64,
@@ -252,19 +263,32 @@ impl FileBackend {
         self
     }
 
-    /// Returns the value of `key` from the entry file an earlier read cached, if the path
-    /// still names that file unchanged, or `None` if the file must be read from disk.
+    /// Returns the value of `key` from the entry file an earlier read cached, if the root key
+    /// file and the entry file are both still the files they were, or `None` if the entry
+    /// must be read from disk.
     fn get_cached(&self, access: &Access<'_>, key: &str) -> Option<Zeroizing<Vec<u8>>> {
         let read = self.reads.lock().expect("read cache lock").lookup(access.service, key)?;
-        let unchanged = fs::metadata(&read.path).is_ok_and(|meta| FileIdentity::of(&meta) == Some(read.identity));
-        if !unchanged {
+        // The root key file is checked first, as a read from disk does, because an entry
+        // file can outlive its root key. That happens when `root.key` is deleted by hand
+        // and another process creates a new one, or when a backup is copied over the
+        // directory.
+        let value = match self.cached_if_unchanged(access.service, &read.root_key_path) {
+            Some(RootKeyState::Ready(keys)) if Self::is_unchanged(&read.path, read.identity) => {
+                // These bytes and their sealed name were opened before, and the entry's key
+                // id is compared with that of the current keys again.
+                self.open_value(access, key, &keys, &read.entry_id, &read.bytes, true).ok().flatten()
+            }
+            _ => None,
+        };
+        if value.is_none() {
             self.reads.lock().expect("read cache lock").remove(access.service, key);
-            return None;
         }
-        // The file still exists, so it was written under the current root key (see the
-        // module invariants), whose keys this process has cached since it read the file.
-        let keys = Arc::clone(&self.cache.lock().expect("cache lock").get(access.service)?.keys);
-        self.open_value(access, key, &keys, &read.entry_id, &read.bytes, true).ok().flatten()
+        value
+    }
+
+    /// Returns whether `path` still names the file with this identity.
+    fn is_unchanged(path: &Path, identity: FileIdentity) -> bool {
+        fs::metadata(path).is_ok_and(|meta| FileIdentity::of(&meta) == Some(identity))
     }
 
     /// Returns the store's root directory.
@@ -355,7 +379,7 @@ impl FileBackend {
         if replaces_lost {
             // Entries under the lost root key can never be read again. They go before the new
             // root key file is written, so that no entry of an older root key is left beside
-            // it, even after a crash: cached reads rely on that.
+            // it, even after a crash.
             self.remove_files(dir, |name| name.starts_with(ENTRY_PREFIX))
                 .map_err(|e| StoreError::storage("remove entries of the lost root key", e))?;
         }
@@ -578,7 +602,8 @@ impl Backend for FileBackend {
         // no prompt, which lets any failure of a cached read fall back to a read from disk.
         let plain = envelope::parse_entry(&bytes).is_ok_and(|parsed| parsed.wrapped_data_key.is_none());
         if let (Some(identity), true, Some(_)) = (identity, plain, &value) {
-            let read = CachedRead { path, entry_id, identity, bytes, _file: file };
+            let root_key_path = dir.join(ROOT_KEY_FILE);
+            let read = CachedRead { root_key_path, path, entry_id, identity, bytes, _file: file };
             self.reads.lock().expect("read cache lock").insert(access.service, key, read);
         }
         Ok(value)
@@ -911,6 +936,89 @@ mod tests {
             let file = file.unwrap();
             fs::copy(file.path(), dir.join(file.file_name())).unwrap();
         }
+        writer.set("token", b"v3", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v3"[..]));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_cache_limits_buffer_capacity() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e-file");
+        fs::write(&path, b"entry").unwrap();
+        let cached_read = |bytes: Vec<u8>| CachedRead {
+            root_key_path: dir.path().join(ROOT_KEY_FILE),
+            path: path.clone(),
+            entry_id: [0; ENTRY_ID_LEN],
+            identity: FileIdentity::of(&fs::metadata(&path).unwrap()).unwrap(),
+            bytes,
+            _file: fs::File::open(&path).unwrap(),
+        };
+        let mut cache = ReadCache { enabled: true, services: HashMap::new(), files: 0 };
+
+        // Short bytes in a buffer sized for a file that shrank before it was read.
+        let mut oversized = Vec::with_capacity(MAX_CACHED_FILE_LEN + 2);
+        oversized.extend_from_slice(b"entry");
+        cache.insert("service", "key", cached_read(oversized));
+        assert!(cache.lookup("service", "key").is_none());
+        assert_eq!(cache.files, 0);
+
+        // An emptied service leaves no map behind.
+        cache.insert("service", "key", cached_read(b"entry".to_vec()));
+        assert!(cache.lookup("service", "key").is_some());
+        cache.remove("service", "key");
+        assert_eq!(cache.files, 0);
+        assert!(cache.services.is_empty(), "an emptied service stays in the cache");
+    }
+
+    #[test]
+    fn deleted_root_key_is_seen_by_cached_reads() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        let writer = fixture.open();
+        writer.set("token", b"v1", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v1"[..]));
+
+        // Someone deletes the root key file by hand and leaves the entry file.
+        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
+        fs::remove_file(dir.join(ROOT_KEY_FILE)).unwrap();
+        assert_eq!(read(&fixture.open(), "token", &options), None);
+        assert_eq!(read(&reader, "token", &options), None);
+        // The next write creates a new root key beside the old entry file.
+        writer.set("token", b"v2", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
+    }
+
+    #[test]
+    fn copied_backup_is_seen_by_cached_reads() {
+        let fixture = Fixture::new(MemoryKeyProvider::new());
+        let options = EntryOptions::default();
+        let reader = fixture.open();
+        let writer = fixture.open();
+        writer.set("token", b"v1", &options).unwrap();
+        let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
+        let backup = fixture.dir.path().join("backup");
+        fs::create_dir(&backup).unwrap();
+        for file in fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap();
+            fs::copy(file.path(), backup.join(file.file_name())).unwrap();
+        }
+        // A new root key and a new entry file, which the backup does not hold.
+        writer.delete_service(&options).unwrap();
+        writer.set("token", b"v2", &options).unwrap();
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
+        assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
+
+        // A tool copies the backup into the live directory, overwriting `root.key` in place.
+        for file in fs::read_dir(&backup).unwrap() {
+            let file = file.unwrap();
+            fs::copy(file.path(), dir.join(file.file_name())).unwrap();
+        }
+        let from_disk = read(&fixture.open(), "token", &options);
+        assert_ne!(from_disk.as_deref(), Some(&b"v2"[..]));
+        assert_eq!(read(&reader, "token", &options), from_disk);
         writer.set("token", b"v3", &options).unwrap();
         assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v3"[..]));
     }
