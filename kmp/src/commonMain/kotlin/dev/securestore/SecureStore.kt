@@ -141,9 +141,15 @@ internal fun encodeText(value: String): ByteArray =
         throw SecureStoreException.InvalidValue("value is not valid Unicode text: it contains an unpaired surrogate", e)
     }
 
-internal fun decodeText(key: String, bytes: ByteArray): String =
-    try {
+internal fun decodeText(key: String, bytes: ByteArray): String {
+    // The lenient decoder is the fast one on the JVM. It replaces each malformed sequence
+    // with U+FFFD, so a result without U+FFFD comes from valid UTF-8. Only a result that
+    // contains U+FFFD is decoded again, strictly, to tell a stored U+FFFD from bad bytes.
+    val text = bytes.decodeToString()
+    if (text.indexOf('\uFFFD') < 0) return text
+    return try {
         bytes.decodeToString(throwOnInvalidSequence = true)
     } catch (e: CharacterCodingException) {
         throw SecureStoreException.InvalidValue("entry \"$key\" contains bytes that are not valid UTF-8 text; read it with getBytes", e)
     }
+}

@@ -213,6 +213,26 @@ abstract class SecureStoreContract {
     }
 
     @Test
+    fun replacementCharacterRoundTrips() {
+        store.setItemBlocking("k", "a\uFFFDb")
+        assertEquals("a\uFFFDb", store.getItemBlocking("k"))
+    }
+
+    @Test
+    fun malformedUtf8ReadAsTextFails() {
+        val cases = mapOf(
+            "overlong NUL" to byteArrayOf(0xC0.toByte(), 0x80.toByte()),
+            "encoded surrogate" to byteArrayOf(0xED.toByte(), 0xA0.toByte(), 0x80.toByte()),
+            "truncated sequence" to byteArrayOf(0x61, 0xE2.toByte(), 0x82.toByte()),
+            "U+FFFD beside a bad byte" to "\uFFFD".encodeToByteArray() + byteArrayOf(0xFF.toByte()),
+        )
+        for ((case, bytes) in cases) {
+            store.setBytesBlocking("bad", bytes)
+            assertFailsWith<SecureStoreException.InvalidValue>(case) { store.getItemBlocking("bad") }
+        }
+    }
+
+    @Test
     fun suspendVariantsWork() = runTest {
         assertTrue(store.isAvailable())
         store.setItem("async", "value", svcA)
