@@ -65,6 +65,8 @@ pub struct FileBackend {
     swept: Mutex<HashSet<String>>,
     /// Entry files read before, kept open, by service and key.
     reads: Mutex<ReadCache>,
+    /// Whether `get` adds the entry files it reads to `reads`.
+    caches_reads: bool,
 }
 
 /// The most entry files that one store keeps cached. Each keeps a file descriptor open.
@@ -75,7 +77,6 @@ const MAX_CACHED_FILE_LEN: usize = 64 * 1024;
 /// Entry files that reads found, by service and key. Reaching [`MAX_CACHED_FILES`] empties
 /// it, so it takes at most that many descriptors and 2 MiB of file bytes.
 struct ReadCache {
-    enabled: bool,
     services: HashMap<String, HashMap<String, Arc<CachedRead>>>,
     files: usize,
 }
@@ -101,7 +102,7 @@ impl ReadCache {
     fn insert(&mut self, service: &str, key: &str, read: CachedRead) {
         // The capacity is checked because a file that shrank between its `fstat` and its
         // read leaves a buffer sized for the larger file.
-        if !self.enabled || read.bytes.capacity() > MAX_CACHED_FILE_LEN + 1 {
+        if read.bytes.capacity() > MAX_CACHED_FILE_LEN + 1 {
             return;
         }
         if self.files >= MAX_CACHED_FILES {
@@ -252,14 +253,15 @@ impl FileBackend {
             provider,
             cache: Mutex::new(HashMap::new()),
             swept: Mutex::new(HashSet::new()),
-            reads: Mutex::new(ReadCache { enabled: true, services: HashMap::new(), files: 0 }),
+            reads: Mutex::new(ReadCache { services: HashMap::new(), files: 0 }),
+            caches_reads: true,
         })
     }
 
     /// Turns off the cache of entry files, so that every `get` reads its file. For
     /// measurements of the read from disk.
-    pub fn without_read_cache(self) -> Self {
-        self.reads.lock().expect("read cache lock").enabled = false;
+    pub fn without_read_cache(mut self) -> Self {
+        self.caches_reads = false;
         self
     }
 
@@ -601,7 +603,7 @@ impl Backend for FileBackend {
         // Only plain entries are cached. Opening one again needs no platform key and so shows
         // no prompt, which lets any failure of a cached read fall back to a read from disk.
         let plain = envelope::parse_entry(&bytes).is_ok_and(|parsed| parsed.wrapped_data_key.is_none());
-        if let (Some(identity), true, Some(_)) = (identity, plain, &value) {
+        if let (true, Some(identity), true, Some(_)) = (self.caches_reads, identity, plain, &value) {
             let root_key_path = dir.join(ROOT_KEY_FILE);
             let read = CachedRead { root_key_path, path, entry_id, identity, bytes, _file: file };
             self.reads.lock().expect("read cache lock").insert(access.service, key, read);
@@ -954,7 +956,7 @@ mod tests {
             bytes,
             _file: fs::File::open(&path).unwrap(),
         };
-        let mut cache = ReadCache { enabled: true, services: HashMap::new(), files: 0 };
+        let mut cache = ReadCache { services: HashMap::new(), files: 0 };
 
         // Short bytes in a buffer sized for a file that shrank before it was read.
         let mut oversized = Vec::with_capacity(MAX_CACHED_FILE_LEN + 2);
