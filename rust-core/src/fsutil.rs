@@ -95,16 +95,16 @@ pub fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
-/// The most that [`read_sized`] reserves up front, whatever size the file claims.
+/// The maximum buffer that [`read_sized`] allocates up front, whatever size the file reports.
 const MAX_SIZE_HINT: usize = 1 << 20;
 
 /// Reads `file` from its current position to the end, given the size that an `fstat` just
-/// reported. `read_to_end` on a `File` would ask the kernel for the size and position again;
-/// on a small entry file those two calls cost a third of the read. The file may still have
+/// reported. `read_to_end` on a `File` would ask the kernel for the size and position again,
+/// two system calls that cost a third of the read of a small entry file. The file may have
 /// changed size since the `fstat`, so this reads until the kernel reports the end.
 pub fn read_sized(mut file: &File, size: u64) -> io::Result<Vec<u8>> {
-    // One byte beyond the expected size holds the read that finds the end. The reservation
-    // is capped so that a huge file placed in the store cannot make it allocate its size.
+    // The byte beyond the expected size receives the read that finds the end. The buffer is
+    // capped so that a huge file placed in the store cannot make it allocate its size.
     let expected = usize::try_from(size).unwrap_or(usize::MAX).min(MAX_SIZE_HINT);
     let mut bytes = vec![0u8; expected + 1];
     let mut filled = 0;
@@ -206,22 +206,22 @@ mod tests {
     }
 
     #[test]
-    fn read_sized_reads_the_whole_file_whatever_size_it_is_told() {
+    fn read_sized_ignores_wrong_size() {
         let dir = tempfile::tempdir().unwrap();
         for len in [0usize, 1, 113, 4096, MAX_SIZE_HINT + 3] {
             let path = dir.path().join(format!("f{len}"));
             let contents: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             fs::write(&path, &contents).unwrap();
             // The true size, a size the file outgrew, one it shrank from, and one no file has.
-            for told in [len as u64, len as u64 / 2, len as u64 + 1000, u64::MAX] {
-                let bytes = read_sized(&File::open(&path).unwrap(), told).unwrap();
-                assert!(bytes == contents, "{len} bytes read as {} when told {told}", bytes.len());
+            for reported in [len as u64, len as u64 / 2, len as u64 + 1000, u64::MAX] {
+                let bytes = read_sized(&File::open(&path).unwrap(), reported).unwrap();
+                assert!(bytes == contents, "{len} bytes read as {} with size {reported}", bytes.len());
             }
         }
     }
 
     #[test]
-    fn read_sized_reserves_at_most_the_cap_for_a_claimed_size() {
+    fn read_sized_caps_buffer() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         fs::write(&path, b"short").unwrap();

@@ -10,7 +10,7 @@
 //! The Kotlin side is `dev.securestore.internal.NativeStoreCalls`. A failure is thrown as
 //! `dev.securestore.internal.NativeStoreException(int kind, String first, String second,
 //! String third, long size, long limit)`, whose `kind` is one of the `KIND_*` constants
-//! below; the Kotlin side turns it into the public exception of the same name. Any panic is
+//! below. The Kotlin side turns it into the public exception of the same name. Any panic is
 //! caught and thrown as `java.lang.IllegalStateException` without a message from the core.
 #![allow(unsafe_code)]
 
@@ -87,8 +87,10 @@ impl From<jni::errors::Error> for Failure {
     }
 }
 
-/// The entry options as the Kotlin side passes them, one argument each.
-struct RawOptions<'local> {
+/// The arguments that every entry call receives, as the Kotlin side passes them.
+struct RawArguments<'local> {
+    handle: jlong,
+    key: JString<'local>,
     service: JString<'local>,
     accessible: jint,
     require_authentication: jboolean,
@@ -96,15 +98,19 @@ struct RawOptions<'local> {
     access_group: JString<'local>,
 }
 
-impl RawOptions<'_> {
-    fn read(&self, env: &mut JNIEnv<'_>) -> Result<EntryOptions, Failure> {
-        Ok(EntryOptions {
+impl RawArguments<'_> {
+    /// Looks up the store and converts the key and the options.
+    fn read(&self, env: &mut JNIEnv<'_>) -> Result<(Arc<Store>, String, EntryOptions), Failure> {
+        let store = store_for(self.handle)?;
+        let key = read_string(env, &self.key)?.unwrap_or_default();
+        let options = EntryOptions {
             keychain_service: read_string(env, &self.service)?.unwrap_or_default(),
             keychain_accessible: accessibility(self.accessible)?,
             require_authentication: self.require_authentication != JNI_FALSE,
             authentication_prompt: read_string(env, &self.prompt)?,
             access_group: read_string(env, &self.access_group)?,
-        })
+        };
+        Ok((store, key, options))
     }
 }
 
@@ -235,11 +241,9 @@ pub extern "system" fn Java_dev_securestore_internal_NativeStoreCalls_nativeGet<
     prompt: JString<'local>,
     access_group: JString<'local>,
 ) -> jbyteArray {
-    let raw = RawOptions { service, accessible, require_authentication, prompt, access_group };
+    let raw = RawArguments { handle, key, service, accessible, require_authentication, prompt, access_group };
     run(&mut env, std::ptr::null_mut(), |env| {
-        let store = store_for(handle)?;
-        let key: String = read_string(env, &key)?.unwrap_or_default();
-        let options = raw.read(env)?;
+        let (store, key, options) = raw.read(env)?;
         match store.get(&key, &options)? {
             Some(value) => Ok(env.byte_array_from_slice(&value)?.into_raw()),
             None => Ok(std::ptr::null_mut()),
@@ -263,11 +267,9 @@ pub extern "system" fn Java_dev_securestore_internal_NativeStoreCalls_nativeSet<
     prompt: JString<'local>,
     access_group: JString<'local>,
 ) {
-    let raw = RawOptions { service, accessible, require_authentication, prompt, access_group };
+    let raw = RawArguments { handle, key, service, accessible, require_authentication, prompt, access_group };
     run(&mut env, (), |env| {
-        let store = store_for(handle)?;
-        let key: String = read_string(env, &key)?.unwrap_or_default();
-        let options = raw.read(env)?;
+        let (store, key, options) = raw.read(env)?;
         let value = Zeroizing::new(env.convert_byte_array(&value)?);
         store.set(&key, &value, &options)?;
         Ok(())
@@ -289,11 +291,9 @@ pub extern "system" fn Java_dev_securestore_internal_NativeStoreCalls_nativeDele
     prompt: JString<'local>,
     access_group: JString<'local>,
 ) {
-    let raw = RawOptions { service, accessible, require_authentication, prompt, access_group };
+    let raw = RawArguments { handle, key, service, accessible, require_authentication, prompt, access_group };
     run(&mut env, (), |env| {
-        let store = store_for(handle)?;
-        let key: String = read_string(env, &key)?.unwrap_or_default();
-        let options = raw.read(env)?;
+        let (store, key, options) = raw.read(env)?;
         store.delete(&key, &options)?;
         Ok(())
     })

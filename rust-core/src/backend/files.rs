@@ -69,7 +69,7 @@ pub struct FileBackend {
     caches_reads: bool,
 }
 
-/// The most entry files that one store keeps cached. Each keeps a file descriptor open.
+/// The maximum number of entry files that one store caches. Each keeps a file descriptor open.
 const MAX_CACHED_FILES: usize = 32;
 /// The largest entry file that is cached, in bytes.
 const MAX_CACHED_FILE_LEN: usize = 64 * 1024;
@@ -771,6 +771,16 @@ mod tests {
         entries.remove(0)
     }
 
+    /// Copies every file of `from` into `to`, creating `to` if needed and overwriting files
+    /// that exist there in place, as `cp` does.
+    fn copy_files(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for file in fs::read_dir(from).unwrap() {
+            let file = file.unwrap();
+            fs::copy(file.path(), to.join(file.file_name())).unwrap();
+        }
+    }
+
     /// Damages an entry file behind the store's back, so a read from disk fails and only a
     /// cached read still returns the value.
     fn damage(path: &Path) {
@@ -862,11 +872,7 @@ mod tests {
         let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
         let aside = fixture.dir.path().join("aside");
         fs::rename(&dir, &aside).unwrap();
-        fs::create_dir(&dir).unwrap();
-        for file in fs::read_dir(&aside).unwrap() {
-            let file = file.unwrap();
-            fs::copy(file.path(), dir.join(file.file_name())).unwrap();
-        }
+        copy_files(&aside, &dir);
         fixture.open().set("token", b"v2", &options).unwrap();
         assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
         fixture.open().delete("token", &options).unwrap();
@@ -925,19 +931,12 @@ mod tests {
         writer.set("token", b"v1", &options).unwrap();
         let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
         let backup = fixture.dir.path().join("backup");
-        fs::create_dir(&backup).unwrap();
-        for file in fs::read_dir(&dir).unwrap() {
-            let file = file.unwrap();
-            fs::copy(file.path(), backup.join(file.file_name())).unwrap();
-        }
+        copy_files(&dir, &backup);
         writer.set("token", b"v2", &options).unwrap();
         assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
 
         // A tool copies the backup over the live files, in place, and then the app writes.
-        for file in fs::read_dir(&backup).unwrap() {
-            let file = file.unwrap();
-            fs::copy(file.path(), dir.join(file.file_name())).unwrap();
-        }
+        copy_files(&backup, &dir);
         writer.set("token", b"v3", &options).unwrap();
         assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v3"[..]));
     }
@@ -1002,22 +1001,15 @@ mod tests {
         writer.set("token", b"v1", &options).unwrap();
         let dir = only_entry_file(&fixture).parent().unwrap().to_owned();
         let backup = fixture.dir.path().join("backup");
-        fs::create_dir(&backup).unwrap();
-        for file in fs::read_dir(&dir).unwrap() {
-            let file = file.unwrap();
-            fs::copy(file.path(), backup.join(file.file_name())).unwrap();
-        }
-        // A new root key and a new entry file, which the backup does not hold.
+        copy_files(&dir, &backup);
+        // A new root key and a new entry file, which the backup does not contain.
         writer.delete_service(&options).unwrap();
         writer.set("token", b"v2", &options).unwrap();
         assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
         assert_eq!(read(&reader, "token", &options).as_deref(), Some(&b"v2"[..]));
 
         // A tool copies the backup into the live directory, overwriting `root.key` in place.
-        for file in fs::read_dir(&backup).unwrap() {
-            let file = file.unwrap();
-            fs::copy(file.path(), dir.join(file.file_name())).unwrap();
-        }
+        copy_files(&backup, &dir);
         let from_disk = read(&fixture.open(), "token", &options);
         assert_ne!(from_disk.as_deref(), Some(&b"v2"[..]));
         assert_eq!(read(&reader, "token", &options), from_disk);
